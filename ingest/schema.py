@@ -13,6 +13,21 @@ import pyarrow as pa
 
 from ingest.errors import SchemaError
 
+__all__ = [
+    "EVENTS",
+    "QUALITY_FLAGS",
+    "QUARANTINE",
+    "QUARANTINE_REASONS",
+    "RECORDS",
+    "RELATIONSHIP_TYPES",
+    "STATED_RELATIONSHIPS",
+    "TABLES",
+    "UNDIRECTED_RELATIONSHIPS",
+    "describe",
+    "empty_table",
+    "to_arrow",
+]
+
 
 def _col(name: str, dtype: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
     return pa.field(name, dtype, nullable=nullable, metadata={"doc": doc})
