@@ -1,0 +1,564 @@
+"""Comparisons: small declarative objects that grade a pair of records field by field.
+
+A :class:`Level` holds its parameters, computes one vectorised boolean for every pair
+and has a human label. A :class:`Comparison` is an ordered list of levels; the first level
+that applies to a pair is its level (level 0 is always "null": the field is missing on
+one side and the comparison gives no evidence). Presets build the comparisons a
+safeguarding data set needs: given and family names, date of birth, sex, location and
+identifiers.
+
+Pairs are given as a :class:`PairView`: the prepared records (see
+:func:`linkage.prepare.prepare_records`) and two arrays of row positions. Columns are
+turned into integer codes once, string similarities are computed once per distinct pair
+of values, and every level is a numpy expression over the pairs: no Python loop per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from ingest.errors import SettingsError
+
+__all__ = [
+    "Comparison",
+    "Level",
+    "PairView",
+    "comparison_from_dict",
+    "date_of_birth",
+    "exact_match",
+    "family_name",
+    "given_name",
+    "identifier",
+    "location",
+]
+
+
+class PairView:
+    """Pairs of prepared records, with cached integer codes and similarities per column."""
+
+    def __init__(
+        self,
+        prepared: pd.DataFrame,
+        left: np.ndarray,
+        right: np.ndarray,
+        *,
+        nicknames: set[tuple[str, str]] | None = None,
+        codes: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
+        self.prepared = prepared
+        self.left = np.asarray(left, dtype=np.int64)
+        self.right = np.asarray(right, dtype=np.int64)
+        self.nicknames = nicknames or set()
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = codes if codes is not None else {}
+        self._cache: dict[Any, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def subset(self, mask: np.ndarray) -> PairView:
+        """A view of some of the pairs, sharing the per-record codes."""
+        return PairView(
+            self.prepared, self.left[mask], self.right[mask], nicknames=self.nicknames, codes=self._codes
+        )
+
+    # per-record codes --------------------------------------------------------
+    def record_codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes per record with -1 for null, the distinct values) of a text column."""
+        if col not in self._codes:
+            codes, uniques = pd.factorize(self.prepared[col], use_na_sentinel=True)
+            self._codes[col] = (codes.astype(np.int32), np.asarray(uniques, dtype=object))
+        return self._codes[col]
+
+    def codes(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        key = ("codes", col)
+        if key not in self._cache:
+            c, _ = self.record_codes(col)
+            self._cache[key] = c[self.left]
+            self._cache[("codes_r", col)] = c[self.right]
+        return self._cache[key], self._cache[("codes_r", col)]
+
+    def numbers(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        values = self.prepared[col].to_numpy(dtype="float64")
+        return values[self.left], values[self.right]
+
+    # pair predicates ---------------------------------------------------------
+    def null(self, col: str) -> np.ndarray:
+        cl, cr = self.codes(col)
+        return (cl < 0) | (cr < 0)
+
+    def equal(self, col_l: str, col_r: str | None = None) -> np.ndarray:
+        """Both present and equal (``col_l`` of the left record, ``col_r`` of the right)."""
+        if col_r is None or col_r == col_l:
+            cl, cr = self.codes(col_l)
+            return (cl >= 0) & (cl == cr)
+        return self.equal_values(col_l, col_r)
+
+    def equal_values(self, col_l: str, col_r: str) -> np.ndarray:
+        key = ("eqv", col_l, col_r)
+        if key not in self._cache:
+            vl = self.prepared[col_l].to_numpy(dtype=object)[self.left]
+            vr = self.prepared[col_r].to_numpy(dtype=object)[self.right]
+            both = pd.notna(vl) & pd.notna(vr)
+            out = np.zeros(len(self), dtype=bool)
+            out[both] = vl[both] == vr[both]
+            self._cache[key] = out
+        return self._cache[key]
+
+    def similarity(self, col: str) -> np.ndarray:
+        """Jaro–Winkler similarity per pair (0 where null), computed once per distinct value pair."""
+        key = ("jw", col)
+        if key not in self._cache:
+            cl, cr = self.codes(col)
+            _, uniques = self.record_codes(col)
+            sim = np.zeros(len(self), dtype=np.float32)
+            sim[(cl >= 0) & (cl == cr)] = 1.0
+            todo = (cl >= 0) & (cr >= 0) & (cl != cr)
+            if todo.any():
+                n = np.int64(len(uniques))
+                pair_code = cl[todo].astype(np.int64) * n + cr[todo]
+                distinct, inverse = np.unique(pair_code, return_inverse=True)
+                a = uniques[distinct // n].tolist()
+                b = uniques[distinct % n].tolist()
+                scores = cpdist(a, b, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=1)
+                sim[todo] = scores[inverse]
+            self._cache[key] = sim
+        return self._cache[key]
+
+    def in_pairs(self, col: str, pairs: set[tuple[str, str]]) -> np.ndarray:
+        """True where (left value, right value) is one of ``pairs``."""
+        key = ("pairs", col, id(pairs))
+        if key not in self._cache:
+            cl, cr = self.codes(col)
+            _, uniques = self.record_codes(col)
+            index = {v: i for i, v in enumerate(uniques)}
+            n = np.int64(len(uniques))
+            allowed = np.array(
+                [index[a] * n + index[b] for a, b in pairs if a in index and b in index], dtype=np.int64
+            )
+            both = (cl >= 0) & (cr >= 0)
+            out = np.zeros(len(self), dtype=bool)
+            out[both] = np.isin(cl[both].astype(np.int64) * n + cr[both], allowed)
+            self._cache[key] = out
+        return self._cache[key]
+
+    def in_list(self, col: str, list_col: str) -> np.ndarray:
+        """True where one side's ``col`` is in the other side's ``list_col`` (either way round)."""
+        key = ("inlist", col, list_col)
+        if key not in self._cache:
+            codes, uniques = self.record_codes(col)
+            index = {v: i for i, v in enumerate(uniques)}
+            lists = self.prepared[list_col]
+            exploded = lists.explode().dropna()
+            member = exploded.map(index).dropna()
+            n = np.int64(len(uniques) + 1)
+            keys = np.unique(member.index.to_numpy(dtype=np.int64) * n + member.to_numpy(dtype=np.int64))
+            out = np.zeros(len(self), dtype=bool)
+            if len(keys):
+                cl, cr = codes[self.left], codes[self.right]
+                out |= (cl >= 0) & np.isin(self.right * n + cl, keys)
+                out |= (cr >= 0) & np.isin(self.left * n + cr, keys)
+            self._cache[key] = out
+        return self._cache[key]
+
+
+# ----------------------------------------------------------------------------- levels
+
+
+@dataclass(frozen=True)
+class Level:
+    """One grade of agreement. Subclasses compute :meth:`applies` for every pair."""
+
+    label: str
+    kind: ClassVar[str] = "level"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label}
+
+
+@dataclass(frozen=True)
+class NullLevel(Level):
+    """Any of the columns missing on either side: no evidence either way."""
+
+    columns: tuple[str, ...] = ()
+    kind: ClassVar[str] = "null"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        if len(self.columns) == 1:
+            return v.null(self.columns[0])
+        # null when, for every column, one side lacks it
+        out = np.ones(len(v), dtype=bool)
+        for col in self.columns:
+            out &= v.null(col)
+        return out
+
+
+@dataclass(frozen=True)
+class ExactLevel(Level):
+    column: str = ""
+    kind: ClassVar[str] = "exact"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.equal(self.column)
+
+
+@dataclass(frozen=True)
+class AnyExactLevel(Level):
+    """Any of several columns equal (e.g. same UPRN, or same address line)."""
+
+    columns: tuple[str, ...] = ()
+    kind: ClassVar[str] = "any_exact"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        out = np.zeros(len(v), dtype=bool)
+        for col in self.columns:
+            out |= v.equal(col)
+        return out
+
+
+@dataclass(frozen=True)
+class JaroWinklerLevel(Level):
+    column: str = ""
+    threshold: float = 0.9
+    kind: ClassVar[str] = "jaro_winkler"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.similarity(self.column) >= self.threshold
+
+
+@dataclass(frozen=True)
+class SwappedLevel(Level):
+    """Given and family names recorded the wrong way round on one side."""
+
+    first: str = "given"
+    second: str = "family"
+    kind: ClassVar[str] = "swapped"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.equal_values(self.first, self.second) & v.equal_values(self.second, self.first)
+
+
+@dataclass(frozen=True)
+class CrossLevel(Level):
+    """One side's column equals the other side's other column (a given name used as middle name)."""
+
+    first: str = "given"
+    second: str = "middle"
+    kind: ClassVar[str] = "cross"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.equal_values(self.first, self.second) | v.equal_values(self.second, self.first)
+
+
+@dataclass(frozen=True)
+class NicknameLevel(Level):
+    column: str = "given"
+    kind: ClassVar[str] = "nickname"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.in_pairs(self.column, v.nicknames)
+
+
+@dataclass(frozen=True)
+class InitialLevel(Level):
+    """One side is an initial only, and it is the other's initial."""
+
+    column: str = "given"
+    kind: ClassVar[str] = "initial"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        vals = v.prepared[self.column]
+        lengths = vals.str.len().fillna(0).to_numpy()
+        one = lengths == 1
+        initial = f"{self.column}_initial"
+        return (one[v.left] | one[v.right]) & v.equal(initial)
+
+
+@dataclass(frozen=True)
+class AliasLevel(Level):
+    """A former or alias name on one side is the other's name."""
+
+    column: str = "family"
+    aliases: str = "aliases"
+    kind: ClassVar[str] = "alias"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.in_list(self.column, self.aliases)
+
+
+@dataclass(frozen=True)
+class PartsLevel(Level):
+    """A double-barrelled name shares a part with the other side's name."""
+
+    column: str = "family"
+    parts: tuple[str, ...] = ("family_part1", "family_part2")
+    kind: ClassVar[str] = "parts"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        cols = (self.column, *self.parts)
+        out = np.zeros(len(v), dtype=bool)
+        for a in cols:
+            for b in cols:
+                if a == self.column and b == self.column:
+                    continue
+                out |= v.equal_values(a, b)
+        return out
+
+
+@dataclass(frozen=True)
+class DateExactLevel(Level):
+    kind: ClassVar[str] = "date_exact"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        dl, dr = v.numbers("dob_days")
+        return dl == dr
+
+
+@dataclass(frozen=True)
+class DateTransposedLevel(Level):
+    kind: ClassVar[str] = "date_transposed"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        yl, yr = v.numbers("dob_y")
+        ml, mr = v.numbers("dob_m")
+        dl, dr = v.numbers("dob_d")
+        return (yl == yr) & (ml == dr) & (dl == mr)
+
+
+@dataclass(frozen=True)
+class DateOneComponentLevel(Level):
+    """Two of year, month and day agree (a typo in one component)."""
+
+    kind: ClassVar[str] = "date_one_component"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        agree = sum(
+            (a == b).astype(np.int8) for a, b in (v.numbers("dob_y"), v.numbers("dob_m"), v.numbers("dob_d"))
+        )
+        return agree >= 2
+
+
+@dataclass(frozen=True)
+class DateSameYearLevel(Level):
+    kind: ClassVar[str] = "date_same_year"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        yl, yr = v.numbers("dob_y")
+        return yl == yr
+
+
+@dataclass(frozen=True)
+class DateEstimatedLevel(Level):
+    """Either date of birth estimated from an age, and the two within ``days``."""
+
+    days: float = 731.0
+    kind: ClassVar[str] = "date_estimated"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        rl, rr = v.numbers("dob_days")
+        el, er = v.numbers("dob_est_days")
+        left = np.where(np.isnan(rl), el, rl)
+        right = np.where(np.isnan(rr), er, rr)
+        either_est = ~np.isnan(el) | ~np.isnan(er)
+        with np.errstate(invalid="ignore"):
+            return either_est & (np.abs(left - right) <= self.days)
+
+
+@dataclass(frozen=True)
+class DateNullLevel(Level):
+    kind: ClassVar[str] = "date_null"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        rl, rr = v.numbers("dob_days")
+        el, er = v.numbers("dob_est_days")
+        return (np.isnan(rl) & np.isnan(el)) | (np.isnan(rr) & np.isnan(er))
+
+
+@dataclass(frozen=True)
+class ElseLevel(Level):
+    kind: ClassVar[str] = "else"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return np.ones(len(v), dtype=bool)
+
+
+# ----------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An ordered list of levels for one aspect of a person; level 0 is the null level.
+
+    ``tf_column`` names the column whose value frequencies adjust the weight of the
+    ``tf_level`` (term-frequency adjustment: agreeing on a rare name is stronger evidence).
+    """
+
+    name: str
+    levels: tuple[Level, ...]
+    tf_column: str | None = None
+    tf_level: int | None = None
+    preset: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.levels) < 2 or not isinstance(self.levels[-1], ElseLevel):
+            raise SettingsError(f"comparison {self.name!r}: needs a null level, some levels and a final else")
+
+    @property
+    def labels(self) -> list[str]:
+        return [lvl.label for lvl in self.levels]
+
+    def grade(self, v: PairView) -> np.ndarray:
+        """The level (int8) of every pair: the first level that applies."""
+        out = np.full(len(v), len(self.levels) - 1, dtype=np.int8)
+        undecided = np.ones(len(v), dtype=bool)
+        for i, level in enumerate(self.levels[:-1]):
+            if not undecided.any():
+                break
+            hit = undecided & level.applies(v)
+            out[hit] = i
+            undecided &= ~hit
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.preset) if self.preset else {"name": self.name}
+
+
+def given_name(*, close: float = 0.92, fuzzy: float = 0.85) -> Comparison:
+    """Given names: exact, swapped with the family name, nickname, close and fuzzy spellings,
+    known by the middle name, initial only."""
+    return Comparison(
+        "given_name",
+        (
+            NullLevel("given name missing", columns=("given",)),
+            ExactLevel("given names exact", column="given_full"),
+            ExactLevel("first given name exact", column="given"),
+            SwappedLevel("given and family names swapped", first="given", second="family"),
+            NicknameLevel("nickname or variant", column="given"),
+            JaroWinklerLevel(f"Jaro-Winkler >= {close}", column="given", threshold=close),
+            CrossLevel("known by middle name", first="given", second="middle"),
+            JaroWinklerLevel(f"Jaro-Winkler >= {fuzzy}", column="given", threshold=fuzzy),
+            ExactLevel("sounds alike (metaphone)", column="given_metaphone"),
+            InitialLevel("initial only, agrees", column="given"),
+            ElseLevel("different"),
+        ),
+        tf_column="given",
+        tf_level=2,
+        preset={"preset": "given_name", "close": close, "fuzzy": fuzzy},
+    )
+
+
+def family_name(*, close: float = 0.92) -> Comparison:
+    """Family names: exact, a former or alias name, a part of a double-barrelled name,
+    a close spelling, sounding alike."""
+    return Comparison(
+        "family_name",
+        (
+            NullLevel("family name missing", columns=("family",)),
+            ExactLevel("exact", column="family"),
+            SwappedLevel("given and family names swapped", first="family", second="given"),
+            AliasLevel("former or alias family name", column="family", aliases="aliases"),
+            PartsLevel("part of a double-barrelled name"),
+            JaroWinklerLevel(f"Jaro-Winkler >= {close}", column="family", threshold=close),
+            ExactLevel("sounds alike (metaphone)", column="family_metaphone"),
+            ElseLevel("different"),
+        ),
+        tf_column="family",
+        tf_level=1,
+        preset={"preset": "family_name", "close": close},
+    )
+
+
+def date_of_birth(*, estimated_days: float = 731.0) -> Comparison:
+    """Dates of birth: exact, day and month transposed, one component off, estimated from an
+    age and close, same year only."""
+    return Comparison(
+        "dob",
+        (
+            DateNullLevel("date of birth missing"),
+            DateExactLevel("exact"),
+            DateTransposedLevel("day and month transposed"),
+            DateOneComponentLevel("one of day, month, year differs"),
+            DateEstimatedLevel(f"estimated from age, within {estimated_days:.0f} days", days=estimated_days),
+            DateSameYearLevel("same year only"),
+            ElseLevel("different"),
+        ),
+        preset={"preset": "date_of_birth", "estimated_days": estimated_days},
+    )
+
+
+def location() -> Comparison:
+    """Where the person lives: the same property, postcode, sector or district."""
+    return Comparison(
+        "location",
+        (
+            NullLevel("no address or postcode", columns=("postcode", "address", "uprn")),
+            AnyExactLevel("same property (UPRN, address, or house number and street)", columns=("uprn", "address", "address_key")),
+            ExactLevel("same postcode", column="postcode"),
+            ExactLevel("same postcode sector", column="sector"),
+            ExactLevel("same postcode district", column="district"),
+            ElseLevel("different"),
+        ),
+        tf_column="postcode",
+        tf_level=2,
+        preset={"preset": "location"},
+    )
+
+
+def exact_match(column: str, name: str | None = None) -> Comparison:
+    """A categorical field: missing, equal, different."""
+    return Comparison(
+        name or column,
+        (NullLevel(f"{column} missing", columns=(column,)), ExactLevel("equal", column=column), ElseLevel("different")),
+        preset={"preset": "exact", "column": column, **({"name": name} if name else {})},
+    )
+
+
+def identifier(column: str, name: str | None = None) -> Comparison:
+    """A checked identifier (only valid ones are compared): missing, equal, different."""
+    return Comparison(
+        name or column,
+        (
+            NullLevel("missing or invalid on one side", columns=(column,)),
+            ExactLevel("valid and equal", column=column),
+            ElseLevel("valid and different"),
+        ),
+        preset={"preset": "identifier", "column": column, **({"name": name} if name else {})},
+    )
+
+
+_PRESETS = {
+    "given_name": given_name,
+    "family_name": family_name,
+    "date_of_birth": date_of_birth,
+    "location": location,
+    "exact": exact_match,
+    "identifier": identifier,
+}
+
+
+def comparison_from_dict(d: Mapping[str, Any], where: str = "comparison") -> Comparison:
+    """Build a comparison from its settings document, e.g. ``{preset: identifier, column: nhs}``."""
+    if not isinstance(d, Mapping) or "preset" not in d:
+        raise SettingsError(f"{where}: give a preset, one of {sorted(_PRESETS)}")
+    params = {k: v for k, v in d.items() if k != "preset"}
+    try:
+        factory = _PRESETS[d["preset"]]
+    except KeyError:
+        raise SettingsError(f"{where}: unknown preset {d['preset']!r}; known: {sorted(_PRESETS)}") from None
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise SettingsError(f"{where}: bad parameters {sorted(params)} for preset {d['preset']!r} ({exc})") from None
+
+
+def grade_all(comparisons: Sequence[Comparison], v: PairView) -> dict[str, np.ndarray]:
+    return {c.name: c.grade(v) for c in comparisons}

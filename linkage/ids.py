@@ -1,0 +1,96 @@
+"""Stable ids: people keep their id from one run to the next unless the evidence changed.
+
+A new cluster takes the previous id that most of its records held (each previous id goes
+to one cluster only: the one holding most of its records). Clusters with no previous id
+get a new one derived from a hash of their first record key, so a fresh run on the same
+data gives the same ids. Merges (one cluster holding records of several previous people)
+and splits (one previous person's records now in several clusters) are recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["assign_ids", "new_id"]
+
+
+def new_id(prefix: str, seed_text: str, taken: set[str]) -> str:
+    """An id that reveals nothing of the record it comes from, unique among ``taken``."""
+    salt = 0
+    while True:
+        digest = hashlib.sha256(f"{seed_text}#{salt}".encode()).hexdigest()[:12].upper()
+        candidate = f"{prefix}{digest}"
+        if candidate not in taken:
+            return candidate
+        salt += 1
+
+
+def assign_ids(
+    record_keys: pd.Series,
+    labels: np.ndarray,
+    previous: pd.DataFrame | None = None,
+    *,
+    prefix: str = "P",
+    id_column: str = "person_id",
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Ids per record for cluster ``labels``, carried over from ``previous`` where it fits.
+
+    ``previous`` has columns ``record_key`` and ``id_column``. Returns the ids (aligned with
+    ``record_keys``) and a table of changes: ``change`` (merge | split), ``id``,
+    ``previous_ids``, ``new_ids``, ``records``.
+    """
+    keys = pd.Series(record_keys).reset_index(drop=True).astype(str)
+    frame = pd.DataFrame({"record_key": keys, "cluster": np.asarray(labels)})
+    first_key = frame.groupby("cluster")["record_key"].min()
+    assigned: dict[int, str] = {}
+    taken: set[str] = set()
+    changes: list[dict[str, object]] = []
+    if previous is not None and len(previous):
+        prev = previous[["record_key", id_column]].drop_duplicates("record_key")
+        joined = frame.merge(prev, on="record_key", how="left")
+        known = joined.dropna(subset=[id_column])
+        taken |= set(prev[id_column])
+        overlap = known.groupby([id_column, "cluster"]).size().rename("n").reset_index()
+        overlap = overlap.sort_values(["n", id_column, "cluster"], ascending=[False, True, True])
+        used_ids: set[str] = set()
+        for old, cluster in zip(overlap[id_column], overlap["cluster"], strict=True):
+            if old in used_ids or cluster in assigned:
+                continue
+            assigned[int(cluster)] = str(old)
+            used_ids.add(str(old))
+        per_cluster = known.groupby("cluster")[id_column].agg(lambda s: sorted(set(s)))
+        per_old = known.groupby(id_column)["cluster"].agg(lambda s: sorted(set(s)))
+    for cluster, key in first_key.items():
+        if int(cluster) not in assigned:
+            pid = new_id(prefix, str(key), taken)
+            assigned[int(cluster)] = pid
+            taken.add(pid)
+    if previous is not None and len(previous):
+        for cluster, olds in per_cluster.items():
+            if len(olds) > 1:
+                changes.append(
+                    {
+                        "change": "merge",
+                        "id": assigned[int(cluster)],
+                        "previous_ids": olds,
+                        "new_ids": [assigned[int(cluster)]],
+                        "records": int((frame["cluster"] == cluster).sum()),
+                    }
+                )
+        for old, clusters in per_old.items():
+            if len(clusters) > 1:
+                changes.append(
+                    {
+                        "change": "split",
+                        "id": str(old),
+                        "previous_ids": [str(old)],
+                        "new_ids": sorted(assigned[int(c)] for c in clusters),
+                        "records": int(frame["cluster"].isin(clusters).sum()),
+                    }
+                )
+    ids = frame["cluster"].map(assigned)
+    table = pd.DataFrame(changes, columns=["change", "id", "previous_ids", "new_ids", "records"])
+    return ids, table

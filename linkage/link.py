@@ -1,0 +1,395 @@
+"""Link records into people: prepare, block, compare, train, score, cluster, assign ids.
+
+:func:`link_records` is the pure entry point: a canonical `records` table in, a
+:class:`LinkResult` of tables out. It prints nothing and reads no file but the
+nickname list its settings name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import block
+from linkage.clustering import cluster_pairs
+from linkage.errors import LinkageError
+from linkage.ids import assign_ids
+from linkage.model import (
+    HOUSEHOLD_STRATA,
+    ModelParameters,
+    fit_household_em,
+    fit_rest,
+    pattern_counts,
+    random_level_shares,
+)
+from linkage.persons import build_persons
+from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
+from linkage.scorer import PairScorer, household_rules
+from linkage.scoring import REST, Graded
+from linkage.settings import LinkageSettings
+
+__all__ = ["LinkResult", "different_people", "link_records", "prepare_for_linkage"]
+
+Progress = Callable[[str], None]
+
+# Columns whose equality makes two records of one source the same record content.
+_CONTENT = (
+    "given_full", "middle", "family", "dob", "dob_est_days", "sex", "postcode", "address", "uprn", "nhs", "upn",
+)
+
+
+@dataclass
+class LinkResult:
+    """What linkage produces, as tables ready for the workspace."""
+
+    pairs: pd.DataFrame
+    person_index: pd.DataFrame
+    persons: pd.DataFrame
+    id_changes: pd.DataFrame
+    blocking: pd.DataFrame
+    settings: LinkageSettings
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _random_pairs(
+    n: int, size: int, sources: np.ndarray, link_type: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    a = rng.integers(0, n, size=size)
+    b = rng.integers(0, n, size=size)
+    keep = a != b
+    if link_type == "link_only":
+        keep &= sources[a] != sources[b]
+    return a[keep], b[keep]
+
+
+def _all_pairs(prepared: pd.DataFrame, link_type: str) -> float:
+    """How many record pairs the link type compares, in all (not only candidates)."""
+    n = float(len(prepared))
+    total = n * (n - 1) / 2
+    if link_type == "link_only":
+        sizes = prepared["source"].value_counts().to_numpy(dtype=float)
+        total -= float((sizes * (sizes - 1) / 2).sum())
+    return total
+
+
+def _content_groups(prepared: pd.DataFrame) -> np.ndarray:
+    """For each record, the position of the first record of its source with identical content.
+
+    School censuses repeat a pupil every term; such identical rows are one record's worth
+    of evidence, and must not outweigh the other sources when the model is trained.
+    Records with neither a name nor a date of birth are never collapsed.
+    """
+    cols = ["source", *_CONTENT]
+    keyed = prepared[cols].astype(str)
+    informative = prepared["family"].notna() & (prepared["given"].notna() | prepared["dob"].notna())
+    codes = keyed.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(prepared))).groupby(codes).transform("min").to_numpy()
+    return np.where(informative.to_numpy(), first, np.arange(len(prepared)))
+
+
+# A parent is at least this much older than the child a source says they are the parent of.
+_GENERATION_YEARS = {
+    "mother": 12, "father": 12, "parent": 12, "step_parent": 12, "adoptive_parent": 12, "grandparent": 24,
+}
+
+
+def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Latest and earliest plausible date of birth (days since 1970) of every record.
+
+    A record a source states is the mother of a child born in 2014 was born by 2002 at
+    the latest; the child was born at least twelve years after a parent with a known date
+    of birth. NaN where nothing is stated.
+    """
+    n = len(records)
+    latest = np.full(n, np.nan)
+    earliest = np.full(n, np.nan)
+    if stated is None or not len(stated):
+        return latest, earliest
+    estimated = records["dob_estimated"].fillna(False).astype(bool).to_numpy()
+    dob = pd.to_datetime(records["dob"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    days = (dob - np.datetime64("1970-01-01", "D")).astype("float64")
+    days[np.isnat(dob) | estimated] = np.nan
+    where = pd.Series(np.arange(n), index=records["record_key"].to_numpy())
+    rel = stated[stated["relationship_type"].isin(list(_GENERATION_YEARS))].dropna(subset=["to_record_key"])
+    parent = where.reindex(rel["from_record_key"]).to_numpy()
+    child = where.reindex(rel["to_record_key"]).to_numpy()
+    ok = ~(np.isnan(parent) | np.isnan(child))
+    parent, child = parent[ok].astype(np.int64), child[ok].astype(np.int64)
+    gap = rel["relationship_type"].map(_GENERATION_YEARS).to_numpy(dtype=float)[ok] * 365.25
+    bound = pd.Series(days[child] - gap).groupby(parent).min()
+    latest[bound.index.to_numpy()] = bound.to_numpy()
+    floor = pd.Series(days[parent] + gap).groupby(child).max()
+    earliest[floor.index.to_numpy()] = floor.to_numpy()
+    return latest, earliest
+
+
+def prepare_for_linkage(
+    records: pd.DataFrame, stated_relationships: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Prepared distinct records, the distinct record of every input record, and their positions.
+
+    The prepared records carry `dob_latest_days` and `dob_earliest_days`: bounds on the date
+    of birth that the stated relationships imply (a parent is older than their child).
+    """
+    if records["record_key"].duplicated().any():
+        raise LinkageError("records: record_key must be unique")
+    records = records.reset_index(drop=True)
+    prepared_all = prepare_records(records)
+    latest, earliest = _age_bounds(records, stated_relationships)
+    rep_of = _content_groups(prepared_all)
+    prepared_all["dob_latest_days"] = pd.Series(latest).groupby(rep_of).transform("min").to_numpy()
+    prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
+    reps = np.unique(rep_of)
+    position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
+    return prepared_all.iloc[reps].reset_index(drop=True), position, prepared_all["record_key"].to_numpy()
+
+
+def _train(
+    scorer: PairScorer, graded: Graded, settings: LinkageSettings, rng: np.random.Generator
+) -> ModelParameters:
+    prepared = scorer.prepared
+    person_levels = [len(c.levels) for c in settings.comparisons]
+    context_levels = [len(c.levels) for c in settings.context]
+    n = len(prepared)
+    size = int(min(settings.model.random_pairs, max(n * (n - 1) // 2, 1000)))
+    sources = pd.factorize(prepared["source"])[0]
+    ra, rb = _random_pairs(n, size, sources, settings.link_type, rng)
+    random_graded = scorer.grade(scorer.view(ra, rb), household=False)
+    u_random = random_level_shares(random_graded.levels, person_levels)
+    u_context = random_level_shares(random_graded.context_levels, context_levels)
+
+    household = graded.strata < REST
+    m, lam, u, iterations, converged = fit_household_em(
+        pattern_counts(graded.strata[household], graded.levels[household]),
+        person_levels,
+        u_random,
+        max_iterations=settings.model.em_max_iterations,
+        tolerance=settings.model.em_tolerance,
+        smoothing=settings.model.smoothing,
+    )
+    person_weight = []
+    for mj, ur in zip(m, u_random, strict=True):
+        w = np.log2(np.maximum(mj, 1e-9)) - np.log2(np.maximum(ur, 1e-9))
+        w[0] = 0.0
+        person_weight.append(w)
+    rest = ~household
+    rest_patterns = pattern_counts(
+        np.zeros(int(rest.sum()), np.int64),
+        np.column_stack([graded.levels[rest], graded.context_levels[rest]]),
+    )
+    m_context, lam_rest = fit_rest(
+        rest_patterns,
+        person_weight,
+        context_levels,
+        u_context,
+        np.zeros(len(rest_patterns.counts)),
+        _all_pairs(prepared, settings.link_type) - float(household.sum()),
+    )
+    return ModelParameters(
+        comparisons=[c.name for c in settings.comparisons],
+        context=[c.name for c in settings.context],
+        m=m,
+        u_random=u_random,
+        lam=lam,
+        u=u,
+        m_context=m_context,
+        u_context=u_context,
+        lam_rest=lam_rest,
+        stratum_pairs=np.bincount(graded.strata[household], minlength=REST).astype(float).tolist(),
+        iterations=iterations,
+        converged=converged,
+    )
+
+
+def different_people(
+    records: pd.DataFrame, stated_relationships: pd.DataFrame | None, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of (distinct) records that are certainly different people, as distinct-record positions.
+
+    Two records a source states are related (mother of, partner of, victim and perpetrator
+    of one incident, household member) are two people: no one is their own mother. So are
+    two records one source row names in different roles (a pupil and the contact on the
+    pupil's census row).
+    """
+    where = pd.Series(np.arange(len(records)), index=records["record_key"].to_numpy())
+    lefts, rights = [], []
+    if stated_relationships is not None and len(stated_relationships):
+        rel = stated_relationships.dropna(subset=["from_record_key", "to_record_key"])
+        a = where.reindex(rel["from_record_key"]).to_numpy()
+        b = where.reindex(rel["to_record_key"]).to_numpy()
+        ok = ~(np.isnan(a) | np.isnan(b))
+        lefts.append(a[ok].astype(np.int64))
+        rights.append(b[ok].astype(np.int64))
+    rows = records[["source", "row_number"]].reset_index(drop=True)
+    rows = rows.assign(i=np.arange(len(rows))).dropna(subset=["row_number"])
+    same_row = rows.merge(rows, on=["source", "row_number"])
+    same_row = same_row[same_row["i_x"] < same_row["i_y"]]
+    lefts.append(same_row["i_x"].to_numpy(np.int64))
+    rights.append(same_row["i_y"].to_numpy(np.int64))
+    left = position[np.concatenate(lefts)] if lefts else np.zeros(0, np.int64)
+    right = position[np.concatenate(rights)] if rights else np.zeros(0, np.int64)
+    return left, right
+
+
+def link_records(
+    records: pd.DataFrame,
+    settings: LinkageSettings | None = None,
+    *,
+    stated_relationships: pd.DataFrame | None = None,
+    previous_index: pd.DataFrame | None = None,
+    seed: int | np.random.Generator | None = 42,
+    train: bool = True,
+    progress: Progress | None = None,
+) -> LinkResult:
+    """Resolve canonical ``records`` into people.
+
+    Parameters
+    ----------
+    records
+        The canonical `records` table (see :mod:`ingest.schema`).
+    settings
+        Linkage settings; None loads the shipped `config/linkage.yaml`. When the settings
+        carry fitted ``parameters`` and ``train`` is False, they are used as they are.
+    stated_relationships
+        The canonical `stated_relationships` table: two records a source states are
+        related are never made one person.
+    previous_index
+        The `person_index` of an earlier run; its person ids are kept where the evidence allows.
+    seed
+        Seed for the random pairs that start the u-probabilities.
+    train
+        Fit the model by EM on these records (unsupervised). False needs fitted parameters.
+    progress
+        Called with a short message as each step starts (no personal data).
+    """
+    settings = settings or LinkageSettings.load(None)
+    if not train and settings.parameters is None:
+        raise LinkageError("train=False needs settings with fitted parameters (a saved model)")
+    say = progress or (lambda _msg: None)
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = round(now - t, 3)
+        t = now
+
+    say("preparing records")
+    prepared, position, all_keys = prepare_for_linkage(records, stated_relationships)
+    nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
+    scorer = PairScorer(prepared, settings, nicks)
+    lap("prepare")
+
+    say(f"blocking {len(prepared):,} distinct records")
+    rules = [*household_rules(settings.household_block_size), *settings.rules]
+    blocked = block(prepared, rules, link_type=settings.link_type, max_pairs_per_rule=settings.max_pairs_per_rule)
+    lap("block")
+
+    say(f"comparing {len(blocked.left):,} candidate pairs")
+    graded = scorer.grade(scorer.view(blocked.left, blocked.right))
+    lap("compare")
+
+    if train:
+        say("training the model (EM)")
+        scorer.params = _train(scorer, graded, settings, rng)
+    else:
+        scorer.params = settings.parameters
+    assert scorer.params is not None
+    scorer.params.tf_base = dict(scorer.tf_base)
+    lap("train")
+
+    say("scoring pairs")
+    scored = scorer.score(blocked.left, blocked.right, graded)
+    lap("score")
+
+    say("clustering into people")
+    threshold = settings.clustering.threshold
+    clusters = cluster_pairs(
+        len(prepared),
+        blocked.left,
+        blocked.right,
+        scored.probability,
+        threshold=threshold,
+        cannot_link=scored.conflict,
+        cannot_link_below=settings.clustering.cannot_link_below,
+        cannot_pairs=different_people(records.reset_index(drop=True), stated_relationships, position),
+    )
+    ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index)
+    person_index = pd.DataFrame(
+        {
+            "record_key": all_keys,
+            "person_id": ids.to_numpy(),
+            "cluster_confidence": clusters.confidence[position],
+        }
+    )
+    persons = build_persons(records, person_index)
+    lap("cluster")
+
+    pairs = _pairs_table(prepared, blocked.left, blocked.right, blocked.rule, [r.name for r in rules], scored, settings)
+    facts = {
+        "records": len(records),
+        "distinct_records": len(prepared),
+        "candidate_pairs": int(len(blocked.left)),
+        "pairs_kept": len(pairs),
+        "pairs_above_threshold": int((scored.probability >= threshold).sum()),
+        "hard_conflicts": int(scored.conflict.sum()),
+        "people": int(person_index["person_id"].nunique()),
+        "components_reexamined": clusters.components_reexamined,
+        "em_iterations": scorer.params.iterations,
+        "em_converged": scorer.params.converged,
+        "household_pairs": dict(zip(HOUSEHOLD_STRATA, scorer.params.stratum_pairs, strict=True)),
+        "id_merges": int((changes["change"] == "merge").sum()) if len(changes) else 0,
+        "id_splits": int((changes["change"] == "split").sum()) if len(changes) else 0,
+        "seconds": timings,
+    }
+    say("done")
+    return LinkResult(
+        pairs=pairs,
+        person_index=person_index,
+        persons=persons,
+        id_changes=changes,
+        blocking=blocked.counts,
+        settings=settings.with_parameters(scorer.params),
+        facts=facts,
+    )
+
+
+def _pairs_table(
+    prepared: pd.DataFrame,
+    left: np.ndarray,
+    right: np.ndarray,
+    rule: np.ndarray,
+    rule_names: list[str],
+    scored: Any,
+    settings: LinkageSettings,
+    min_probability: float = 0.001,
+) -> pd.DataFrame:
+    """Scored pairs worth keeping (probability >= ``min_probability``), with every term."""
+    keys = prepared["record_key"].to_numpy()
+    keep = scored.probability >= min_probability
+    graded = scored.graded
+    pairs = pd.DataFrame(
+        {
+            "record_key_l": keys[left[keep]],
+            "record_key_r": keys[right[keep]],
+            "blocking_rule": np.asarray(rule_names, dtype=object)[rule[keep]],
+            "stratum": np.asarray([*HOUSEHOLD_STRATA, "R"], dtype=object)[graded.strata[keep]],
+        }
+    )
+    for j, c in enumerate(settings.context):
+        pairs[f"level_{c.name}"] = graded.context_levels[keep, j]
+    for j, c in enumerate(settings.comparisons):
+        pairs[f"level_{c.name}"] = graded.levels[keep, j]
+    for name, values in scored.terms.items():
+        pairs[f"weight_{name}"] = values[keep].astype(np.float32)
+    pairs["match_weight"] = scored.weight[keep]
+    pairs["match_probability"] = scored.probability[keep]
+    pairs["hard_conflict"] = scored.conflict[keep]
+    return pairs

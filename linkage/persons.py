@@ -1,0 +1,50 @@
+"""The `persons` table: one row per person, with the best of what their records say."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["build_persons"]
+
+
+def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Most common non-null value per person (ties: the earliest record's value)."""
+    sub = frame[["person_id", column, "_order"]].dropna(subset=[column])
+    if sub.empty:
+        return pd.Series(dtype=object)
+    counts = sub.groupby(["person_id", column], sort=False).agg(n=("_order", "size"), first=("_order", "min"))
+    counts = counts.reset_index().sort_values(["person_id", "n", "first"], ascending=[True, False, True])
+    return counts.drop_duplicates("person_id").set_index("person_id")[column]
+
+
+def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataFrame:
+    """Summarise each person's records: names, date of birth, sex, identifiers, sources.
+
+    ``dob_conflict`` is True when the records give more than one real date of birth (a
+    data-quality note for the Family Summary Record).
+    """
+    r = records.merge(person_index[["record_key", "person_id"]], on="record_key", how="inner")
+    r = r.reset_index(drop=True)
+    r["_order"] = range(len(r))
+    estimated = r["dob_estimated"].fillna(False).astype(bool)
+    r["_dob_real"] = r["dob"].where(~estimated)
+    r["_dob_est"] = r["dob"].where(estimated)
+    r["_nhs"] = r["nhs_number_std"]
+    r["_upn"] = r["upn_std"]
+    grouped = r.groupby("person_id", sort=True)
+    out = pd.DataFrame(index=pd.Index(sorted(r["person_id"].unique()), name="person_id"))
+    for col in ("given_name", "middle_names", "family_name", "sex", "postcode_std", "_nhs", "_upn"):
+        out[col] = _mode(r, col).reindex(out.index)
+    real = _mode(r, "_dob_real").reindex(out.index)
+    est = _mode(r, "_dob_est").reindex(out.index)
+    out["dob"] = real.where(real.notna(), est)
+    out["dob_estimated"] = real.isna() & est.notna()
+    out["dob_conflict"] = grouped["_dob_real"].nunique().reindex(out.index).fillna(0) > 1
+    out["dod"] = _mode(r, "dod").reindex(out.index)
+    out["sources"] = grouped["source"].agg(lambda s: sorted(set(s))).reindex(out.index)
+    out["record_count"] = grouped.size().reindex(out.index)
+    out["cluster_confidence"] = (
+        person_index.groupby("person_id")["cluster_confidence"].min().reindex(out.index)
+    )
+    out = out.rename(columns={"_nhs": "nhs_number", "_upn": "upn", "postcode_std": "postcode"})
+    return out.reset_index()

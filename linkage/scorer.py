@@ -1,0 +1,136 @@
+"""A pair scorer: everything needed to grade and weigh any pair of prepared records.
+
+Built once per run from the prepared records, the settings and the fitted parameters; used
+for the candidate pairs of a run and for explaining one pair afterwards, so both always
+agree to the last bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from linkage.blocking import BlockingRule, _capped, _key_codes
+from linkage.comparisons import PairView
+from linkage.model import ModelParameters
+from linkage.scoring import Graded, grade_pairs, probability, tf_adjustments, weight_terms
+from linkage.settings import LinkageSettings
+
+__all__ = ["PairScorer", "ScoredPairs", "household_rules"]
+
+
+def household_rules(max_block_size: int) -> list[BlockingRule]:
+    """Rules that enumerate every pair of the household strata (blocks of household size)."""
+    return [
+        BlockingRule("household_family_postcode", ("family", "postcode"), max_block_size=max_block_size),
+        BlockingRule("household_address", ("address_key",), max_block_size=max_block_size),
+        BlockingRule("household_full_address", ("address",), max_block_size=max_block_size),
+        BlockingRule("household_uprn", ("uprn",), max_block_size=max_block_size),
+    ]
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    view: PairView
+    graded: Graded
+    terms: dict[str, np.ndarray]
+    weight: np.ndarray
+    probability: np.ndarray
+    conflict: np.ndarray
+
+
+class PairScorer:
+    """Grades and weighs pairs of ``prepared`` records under ``settings`` and ``params``."""
+
+    def __init__(
+        self,
+        prepared: pd.DataFrame,
+        settings: LinkageSettings,
+        nicknames: set[tuple[str, str]],
+        params: ModelParameters | None = None,
+    ) -> None:
+        self.prepared = prepared
+        self.settings = settings
+        self.nicknames = nicknames
+        self.params = params
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._household = [
+            _capped(_key_codes(prepared, rule.keys), rule.max_block_size)[0]
+            for rule in household_rules(settings.household_block_size)
+        ]
+        self.frequencies: dict[str, pd.Series] = {}
+        self.tf_base: dict[str, float] = {}
+        for comp in (*settings.comparisons, *settings.context):
+            if comp.name in settings.model.term_frequency and comp.tf_column:
+                share = prepared[comp.tf_column].value_counts(normalize=True)
+                self.frequencies[comp.tf_column] = share
+                self.tf_base[comp.name] = float((share**2).sum())
+
+    def view(self, left: np.ndarray, right: np.ndarray) -> PairView:
+        return PairView(self.prepared, left, right, nicknames=self.nicknames, codes=self._codes)
+
+    def enumerated(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """True where the pair shares a household block (so its stratum was enumerated)."""
+        out = np.zeros(len(left), dtype=bool)
+        for codes in self._household:
+            out |= (codes[left] >= 0) & (codes[left] == codes[right])
+        return out
+
+    def grade(self, view: PairView, *, household: bool = True) -> Graded:
+        enumerated = self.enumerated(view.left, view.right) if household else np.zeros(len(view), bool)
+        return grade_pairs(view, self.settings.comparisons, self.settings.context, enumerated)
+
+    def conflicts(self, view: PairView, graded: Graded) -> np.ndarray:
+        """Two valid identifiers that differ, or real dates of birth far apart and not a typo."""
+        comparisons = self.settings.comparisons
+        names = [c.name for c in comparisons]
+        conflict = np.zeros(len(view), dtype=bool)
+        for ident in ("nhs_number", "upn"):
+            if ident in names:
+                j = names.index(ident)
+                conflict |= graded.levels[:, j] == len(comparisons[j].levels) - 1  # valid, different
+        if "dob" in names:
+            j = names.index("dob")
+            dl, dr = view.numbers("dob_days")
+            with np.errstate(invalid="ignore"):
+                far = np.abs(dl - dr) > self.settings.clustering.dob_conflict_years * 365.25
+            conflict |= (graded.levels[:, j] == len(comparisons[j].levels) - 1) & far
+        conflict |= self.generation_conflicts(view)
+        return conflict
+
+    def generation_conflicts(self, view: PairView) -> np.ndarray:
+        """A record born after the latest date its stated children allow, or before the
+        earliest its stated parents allow (any known date of birth, real or estimated)."""
+        if "dob_latest_days" not in self.prepared.columns:
+            return np.zeros(len(view), dtype=bool)
+        dl, dr = view.numbers("dob_days")
+        el, er = view.numbers("dob_est_days")
+        born_l = np.where(np.isnan(dl), el, dl)
+        born_r = np.where(np.isnan(dr), er, dr)
+        latest_l, latest_r = view.numbers("dob_latest_days")
+        earliest_l, earliest_r = view.numbers("dob_earliest_days")
+        slack = 365.25  # estimated dates of birth are within about a year
+        with np.errstate(invalid="ignore"):
+            return (
+                (born_l > latest_r + slack)
+                | (born_r > latest_l + slack)
+                | (born_l < earliest_r - slack)
+                | (born_r < earliest_l - slack)
+                | (latest_l < earliest_r - slack)
+                | (latest_r < earliest_l - slack)
+            )
+
+    def score(self, left: np.ndarray, right: np.ndarray, graded: Graded | None = None) -> ScoredPairs:
+        if self.params is None:
+            raise ValueError("the scorer has no fitted parameters yet")
+        view = self.view(left, right)
+        graded = graded if graded is not None else self.grade(view)
+        tf = tf_adjustments(
+            view, graded, self.settings.comparisons, self.settings.context, self.frequencies, self.tf_base,
+            self.settings.model.term_frequency, self.settings.model.max_tf_adjustment,
+        )
+        terms = weight_terms(self.params, graded, tf)
+        weight = np.sum(np.column_stack(list(terms.values())), axis=1) if len(view) else np.zeros(0)
+        return ScoredPairs(view, graded, terms, weight, probability(weight), self.conflicts(view, graded))

@@ -1,0 +1,118 @@
+"""Scoring graded pairs: strata, match weights, probabilities, and their explanation.
+
+A pair's match weight (in bits) is the sum of: the prior of its stratum, log2(m/u) of
+each person comparison's level (u of that stratum), and, outside the household strata,
+log2(m/u) of the family name and location levels and the term-frequency adjustments.
+:func:`weight_terms` keeps every term apart, so an explanation sums to exactly the match
+weight that was used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from linkage.comparisons import Comparison, PairView
+from linkage.model import HOUSEHOLD_STRATA, ModelParameters
+
+__all__ = ["REST", "Graded", "assign_strata", "grade_pairs", "probability", "tf_adjustments", "weight_terms"]
+
+REST = len(HOUSEHOLD_STRATA)  # stratum code of R
+
+
+@dataclass(frozen=True)
+class Graded:
+    """Levels of every comparison for a set of pairs, and their stratum (0..2 household, 3 R)."""
+
+    levels: np.ndarray  # (pairs, K) person comparison levels
+    context_levels: np.ndarray  # (pairs, C): family_name, location
+    strata: np.ndarray  # (pairs,)
+
+
+def assign_strata(context_levels: np.ndarray, enumerated: np.ndarray) -> np.ndarray:
+    """H, P, C for pairs of an enumerated household block with the matching levels, else R.
+
+    ``context_levels`` columns are (family_name, location); family level 1 is 'exact',
+    location level 1 'same property' and 2 'same postcode'.
+    """
+    fam, loc = context_levels[:, 0], context_levels[:, 1]
+    strata = np.full(len(fam), REST, dtype=np.int64)
+    same_family = fam == 1
+    strata[enumerated & same_family & (loc == 2)] = 1
+    strata[enumerated & ~same_family & (loc == 1)] = 2
+    strata[enumerated & same_family & (loc == 1)] = 0
+    return strata
+
+
+def grade_pairs(
+    view: PairView, comparisons: Sequence[Comparison], context: Sequence[Comparison], enumerated: np.ndarray
+) -> Graded:
+    n = len(view)
+    levels = np.column_stack([c.grade(view) for c in comparisons]) if comparisons else np.zeros((n, 0), np.int8)
+    ctx = np.column_stack([c.grade(view) for c in context]) if context else np.zeros((n, 0), np.int8)
+    return Graded(levels.astype(np.int8), ctx.astype(np.int8), assign_strata(ctx, enumerated))
+
+
+def stratum_label(stratum: int) -> str:
+    from linkage.model import STRATUM_LABELS
+
+    return STRATUM_LABELS[(*HOUSEHOLD_STRATA, "R")[stratum]]
+
+
+def tf_adjustments(
+    view: PairView,
+    graded: Graded,
+    comparisons: Sequence[Comparison],
+    context: Sequence[Comparison],
+    frequencies: Mapping[str, pd.Series],
+    tf_base: Mapping[str, float],
+    enabled: Sequence[str],
+    max_adjustment: float,
+) -> dict[str, np.ndarray]:
+    """Term-frequency adjustment (bits) per enabled comparison, for R pairs at its exact level.
+
+    Agreeing on a value held by a share ``tf`` of records is adjusted by log2(base / tf),
+    where ``base`` is the chance two random records agree: rare names count for more,
+    common ones for less. Inside a household stratum a shared name says nothing about how
+    rare it is, so no adjustment is made there.
+    """
+    out: dict[str, np.ndarray] = {}
+    level_cols = {c.name: graded.levels[:, j] for j, c in enumerate(comparisons)}
+    level_cols.update({c.name: graded.context_levels[:, j] for j, c in enumerate(context)})
+    rest = graded.strata == REST
+    for comp in (*comparisons, *context):
+        if comp.name not in enabled or comp.tf_column is None or comp.tf_level is None:
+            continue
+        freq = frequencies.get(comp.tf_column)
+        if freq is None or comp.name not in tf_base:
+            continue
+        at_level = rest & (level_cols[comp.name] == comp.tf_level)
+        _, uniques = view.record_codes(comp.tf_column)
+        share = pd.Series(uniques, dtype=object).map(freq).to_numpy(dtype=float)
+        cl, _ = view.codes(comp.tf_column)
+        adj = np.zeros(len(view), dtype=np.float64)
+        idx = np.flatnonzero(at_level & (cl >= 0))
+        adj[idx] = np.log2(tf_base[comp.name] / np.maximum(share[cl[idx]], 1e-12))
+        out[comp.name] = np.clip(adj, -max_adjustment, max_adjustment)
+    return out
+
+
+def weight_terms(params: ModelParameters, graded: Graded, tf: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every additive term of the match weight, by name (``prior``, each comparison, ``tf_*``)."""
+    strata = graded.strata
+    terms = {"prior": params.prior_weights()[strata]}
+    for j, (name, table) in enumerate(zip(params.comparisons, params.person_weights(), strict=True)):
+        terms[name] = table[strata, graded.levels[:, j]]
+    rest = strata == REST
+    for j, (name, table) in enumerate(zip(params.context, params.context_weights(), strict=True)):
+        terms[name] = np.where(rest, table[graded.context_levels[:, j]], 0.0)
+    for name, adj in tf.items():
+        terms[f"tf_{name}"] = adj
+    return terms
+
+
+def probability(weight: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))

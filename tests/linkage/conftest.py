@@ -1,0 +1,58 @@
+"""Helpers for linkage tests: canonical records from a few fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from ingest.schema import RECORDS
+from ingest.standardise import standardise_name, standardise_postcode
+
+
+def make_records(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Canonical records from dicts of the fields a test cares about.
+
+    Keys: key, source, given, middle, family, aliases (list), dob (ISO text), dob_estimated,
+    sex, postcode, address, uprn, nhs, upn.
+    """
+    out = []
+    for i, row in enumerate(rows):
+        rec: dict[str, Any] = dict.fromkeys(RECORDS.names)
+        source = row.get("source", "s")
+        rec.update(
+            record_key=f"{source}:{row.get('key', i)}",
+            source=source,
+            source_record_id=str(row.get("key", i)),
+            given_name=row.get("given"),
+            middle_names=row.get("middle"),
+            family_name=row.get("family"),
+            alias_names=row.get("aliases", []),
+            dob=dt.date.fromisoformat(row["dob"]) if row.get("dob") else None,
+            dob_estimated=bool(row.get("dob_estimated", False)),
+            sex=row.get("sex"),
+            nhs_number_std=row.get("nhs"),
+            upn_std=row.get("upn"),
+            uprn=row.get("uprn"),
+            address_std=row.get("address"),
+            postcode=row.get("postcode"),
+            quality_flags=[],
+        )
+        out.append(rec)
+    frame = pd.DataFrame(out, columns=RECORDS.names)
+    frame["given_name_std"] = standardise_name(frame["given_name"])
+    frame["middle_names_std"] = standardise_name(frame["middle_names"])
+    frame["family_name_std"] = standardise_name(frame["family_name"])
+    frame["alias_names_std"] = [[a.upper() for a in (v or [])] for v in frame["alias_names"]]
+    pc = standardise_postcode(frame["postcode"])
+    for col in ("postcode_std", "postcode_sector", "postcode_district", "postcode_valid"):
+        frame[col] = pc[col]
+    return frame
+
+
+@pytest.fixture
+def records_of():
+    return make_records
