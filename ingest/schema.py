@@ -15,6 +15,8 @@ from ingest.errors import SchemaError
 
 __all__ = [
     "EVENTS",
+    "PERSONS",
+    "PERSON_INDEX",
     "QUALITY_FLAGS",
     "QUARANTINE",
     "QUARANTINE_REASONS",
@@ -128,11 +130,41 @@ QUARANTINE = pa.schema(
     ]
 )
 
+PERSON_INDEX = pa.schema(
+    [
+        _col("record_key", _STR, "A record (see `records`).", nullable=False),
+        _col("person_id", _STR, "The person it belongs to; stable from run to run.", nullable=False),
+        _col("cluster_confidence", pa.float64(), "Weakest match probability holding the person's records together (1 alone)."),
+    ]
+)
+
+PERSONS = pa.schema(
+    [
+        _col("person_id", _STR, "Stable person id (reveals nothing of the records).", nullable=False),
+        _col("given_name", _STR, "Most common given name across the person's records, as recorded."),
+        _col("middle_names", _STR, "Most common middle names."),
+        _col("family_name", _STR, "Most common family name."),
+        _col("sex", _STR, "Most common sex code."),
+        _col("postcode", _STR, "Most common valid postcode."),
+        _col("nhs_number", _STR, "Most common valid NHS number."),
+        _col("upn", _STR, "Most common valid UPN."),
+        _col("dob", _DATE, "Most common real date of birth, else the most common estimate."),
+        _col("dob_estimated", _BOOL, "True when no record gives a real date of birth."),
+        _col("dob_conflict", _BOOL, "True when the records give more than one real date of birth."),
+        _col("dod", _DATE, "Date of death, where recorded."),
+        _col("sources", _STR_LIST, "Sources holding a record of the person."),
+        _col("record_count", _INT, "Number of records."),
+        _col("cluster_confidence", pa.float64(), "As in `person_index`."),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "records": RECORDS,
     "events": EVENTS,
     "stated_relationships": STATED_RELATIONSHIPS,
     "quarantine": QUARANTINE,
+    "person_index": PERSON_INDEX,
+    "persons": PERSONS,
 }
 
 RELATIONSHIP_TYPES: dict[str, str] = {

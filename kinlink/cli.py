@@ -1,0 +1,297 @@
+"""The `kinlink` command: one sub-command per stage, and `run` for the whole job.
+
+This module is the only place that parses arguments or prints. A user's mistake
+(a :class:`~ingest.errors.KinlinkError`) ends with one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ingest.canonicalise import SourceCounts
+from ingest.errors import KinlinkError
+from ingest.schema import describe
+from kinlink import __version__
+from kinlink.paths import config_path
+
+console = Console(stderr=True)
+stdout = Console()
+log = logging.getLogger("kinlink")
+
+_WORKSPACE = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Workspace folder the stage reads from and writes to.",
+)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="kinlink")
+@click.option("--verbose", "-v", is_flag=True, help="Log more detail (never personal data).")
+def cli(verbose: bool) -> None:
+    """kinlink: link agency records into people and families, and draw Family Summary Records.
+
+    Each stage reads and writes a workspace folder of Parquet tables; `kinlink run -c
+    PIPELINE.yaml` runs them all.
+    """
+    _setup_logging(verbose)
+
+
+@cli.command()
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the agency extracts (and truth/ beside them) into.")
+@click.option("--people", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Approximate number of people in the synthetic local authority.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed; same seed, same files.")
+def synth(out: Path, people: int, seed: int) -> None:
+    """Generate a synthetic local authority and its agency extracts, with ground truth.
+
+    The extracts come in the formats, encodings and quirks real agencies send; the truth
+    (record to person, person to family, relationships) is written apart under OUT/truth/.
+    """
+    from kinlink.synth import synthesise
+
+    with console.status("generating synthetic population and extracts"):
+        summary = synthesise(out, n_people=people, seed=seed)
+    table = Table(title=f"synthetic local authority: {summary.people:,} people, seed {seed}")
+    for col in ("source", "file", "rows", "person-records"):
+        table.add_column(col, justify="left" if col in ("source", "file") else "right")
+    for source, path in summary.files.items():
+        if source in summary.rows:
+            table.add_row(
+                source, str(Path(path).name), f"{summary.rows[source]:,}", f"{summary.records.get(source, 0):,}"
+            )
+    stdout.print(table)
+    stdout.print(f"wrote extracts to {out}/ and the ground truth to {out}/truth/ ({summary.seconds:.1f}s)")
+
+
+def _ingest_table(counts: dict[str, SourceCounts]) -> Table:
+    table = Table(title="ingest: rows read = accepted + quarantined, per source")
+    for col in ("source", "rows read", "accepted", "quarantined", "records", "events", "relationships", "items quarantined"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for name, c in counts.items():
+        ok = "" if c.rows_read == c.rows_accepted + c.rows_quarantined else " !"
+        table.add_row(
+            name, f"{c.rows_read:,}{ok}", f"{c.rows_accepted:,}", f"{c.rows_quarantined:,}", f"{c.records:,}",
+            f"{c.events:,}", f"{c.stated_relationships:,}", f"{c.items_quarantined:,}",
+        )
+    return table
+
+
+def _progress_callback(total: int) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]ingest[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    )
+    task = progress.add_task("sources", total=total)
+
+    def on_source(name: str, counts: SourceCounts) -> None:
+        progress.update(task, advance=1, description=f"{name}: {counts.rows_read:,} rows")
+
+    return progress, on_source
+
+
+@cli.command()
+@click.option("--data", "-d", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder holding the agency extracts the mappings name.")
+@_WORKSPACE
+@click.option("--sources", "-s", type=click.Path(path_type=Path), multiple=True,
+              help="Mapping file or folder of mappings (repeatable). Default: the shipped config/sources.")
+@click.option("--vocabulary", type=click.Path(dir_okay=False, path_type=Path),
+              default=config_path("interventions.yaml"), show_default=False,
+              help="Intervention vocabulary. Default: the shipped config/interventions.yaml.")
+def ingest(data: Path, workspace: Path, sources: tuple[Path, ...], vocabulary: Path) -> None:
+    """Read every agency extract through its mapping into the canonical tables.
+
+    Writes records, events, stated_relationships and quarantine to the workspace as
+    Parquet, with manifest.json. Every row read is either accepted or quarantined with a reason.
+    """
+    from ingest.sources import load_mappings
+    from kinlink.pipeline import run_ingest
+    from kinlink.workspace import Workspace
+
+    source_paths = sources or (config_path("sources"),)
+    n = len(load_mappings(source_paths))
+    progress, on_source = _progress_callback(n)
+    with progress:
+        result = run_ingest(data, Workspace(workspace), source_paths, vocabulary, on_source=on_source)
+    stdout.print(_ingest_table(dict(result.counts)))
+    stdout.print(f"wrote {len(result.records):,} records to {workspace}/")
+
+
+def _link_summary(result: Any) -> Table:
+    f = result.facts
+    table = Table(title="link: records into people")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in (
+        ("records", f"{f['records']:,}"),
+        ("distinct records (identical rows of one source collapsed)", f"{f['distinct_records']:,}"),
+        ("candidate pairs", f"{f['candidate_pairs']:,}"),
+        ("pairs at or above the threshold", f"{f['pairs_above_threshold']:,}"),
+        ("hard conflicts (never linked)", f"{f['hard_conflicts']:,}"),
+        ("people", f"{f['people']:,}"),
+        ("groups re-examined for cannot-link pairs", f"{f['components_reexamined']:,}"),
+        ("person ids merged / split since the last run", f"{f['id_merges']:,} / {f['id_splits']:,}"),
+        ("EM iterations (converged)", f"{f['em_iterations']} ({'yes' if f['em_converged'] else 'no'})"),
+    ):
+        table.add_row(label, value)
+    return table
+
+
+@cli.command()
+@_WORKSPACE
+@click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Linkage settings YAML. Default: the shipped config/linkage.yaml.")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A trained model (e.g. an earlier workspace's linkage_model.json), used without retraining.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed for the random pairs that start EM.")
+def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) -> None:
+    """Resolve the workspace's records into people (Fellegi-Sunter, EM-trained, unsupervised).
+
+    Writes pairs, person_index, persons and person_id_changes, and the trained model as
+    linkage_model.json. Person ids from an earlier run in the same workspace are kept
+    unless the evidence changed; merges and splits are listed in person_id_changes.
+    """
+    from kinlink.pipeline import run_link
+    from kinlink.workspace import Workspace
+
+    if settings is not None and model is not None:
+        raise click.UsageError("give --settings or --model, not both")
+    with console.status("link: starting") as status:
+        result = run_link(Workspace(workspace), settings, model=model, seed=seed,
+                          progress=lambda msg: status.update(f"link: {msg}"))
+    stdout.print(_link_summary(result))
+    stdout.print(f"wrote person_index, persons and pairs to {workspace}/")
+
+
+@cli.command()
+@_WORKSPACE
+@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Ground truth: Parquet or CSV with source, source_record_id, person_id.")
+def evaluate(workspace: Path, truth: Path) -> None:
+    """Score the workspace's person_index against ground truth (pairwise, cross-source, B-cubed)."""
+    import pandas as pd
+
+    from kinlink.workspace import Workspace
+    from linkage.evaluate import evaluate as score
+
+    truth_table = pd.read_parquet(truth) if truth.suffix == ".parquet" else pd.read_csv(truth, dtype=str)
+    missing = {"source", "source_record_id", "person_id"} - set(truth_table.columns)
+    if missing:
+        raise click.UsageError(f"the truth table lacks column(s) {sorted(missing)}")
+    truth_table = truth_table.dropna(subset=["source_record_id", "person_id"])
+    truth_table = truth_table.assign(record_key=truth_table["source"] + ":" + truth_table["source_record_id"])
+    result = score(Workspace(workspace).read_frame("person_index"), truth_table[["record_key", "person_id"]])
+    table = Table(title=f"evaluation against {truth.name}")
+    for col in ("measure", "precision", "recall", "F1"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for name, key in (("pairwise", "pairwise"), ("pairwise, across sources", "cross_source"), ("B-cubed", "bcubed")):
+        r = result[key]
+        table.add_row(name, f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}")
+    stdout.print(table)
+    sm = result["split_merge"]
+    stdout.print(
+        f"true people split over several ids: {sm['true_people_split']:,}; "
+        f"ids holding several true people (wrong merges): {sm['predicted_people_merged']:,}"
+    )
+
+
+@cli.command()
+@_WORKSPACE
+@click.argument("record_a")
+@click.argument("record_b")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the waterfall chart to this PNG or SVG file.")
+def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -> None:
+    """Explain the match weight of two records (by record_key), field by field."""
+    from kinlink.pipeline import MODEL_FILE
+    from kinlink.workspace import Workspace
+    from linkage import LinkageSettings
+    from linkage.explain import explain_pair, waterfall_chart
+
+    ws = Workspace(workspace)
+    model = ws.path / MODEL_FILE
+    if not model.exists():
+        raise click.UsageError(f"{workspace} has no trained model yet; run `kinlink link` first")
+    table = explain_pair(ws.read_frame("records"), LinkageSettings.load(model), record_a, record_b)
+    view = Table(title="match weight, term by term")
+    for col in ("term", "level", "weight", "running total", "probability"):
+        view.add_column(col, justify="left" if col in ("term", "level") else "right")
+    for row in table.itertuples():
+        view.add_row(row.term, row.level, f"{row.weight:+.2f}", f"{row.cumulative:+.2f}", f"{row.probability:.4f}")
+    stdout.print(view)
+    if table.attrs.get("hard_conflict"):
+        stdout.print("hard conflict: these two records are never put in one person")
+    if chart is not None:
+        stdout.print(f"chart: {waterfall_chart(table, chart)}")
+
+
+@cli.command("run")
+@click.option("--config", "-c", "config_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Pipeline YAML (see config/pipeline.yaml).")
+def run_cmd(config_file: Path) -> None:
+    """Run the whole job the pipeline config describes, stage by stage."""
+    from ingest.sources import load_mappings
+    from kinlink.pipeline import load_pipeline, run
+
+    config = load_pipeline(config_file)
+    progress, on_source = _progress_callback(len(load_mappings(config.sources)))
+    with progress:
+        summary = run(config, on_source=on_source, on_step=lambda msg: progress.console.log(f"link: {msg}"))
+    if summary.ingest is not None:
+        stdout.print(_ingest_table(dict(summary.ingest.counts)))
+    if summary.link is not None:
+        stdout.print(_link_summary(summary.link))
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
+    stdout.print(f"workspace: {summary.workspace}  ({timing})")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the canonical tables and their columns (Markdown)."""
+    stdout.print(describe(), markup=False, highlight=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning kinlink's own errors into one clear line."""
+    try:
+        cli.main(args=argv, prog_name="kinlink", standalone_mode=False)
+    except KinlinkError as exc:
+        sys.stderr.write(f"kinlink: error: {exc}\n")
+        return 1
+    except click.exceptions.Abort:
+        sys.stderr.write("kinlink: aborted\n")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:  # a bug: say so without echoing data that may be personal
+        if log.isEnabledFor(logging.DEBUG):
+            raise
+        sys.stderr.write(
+            f"kinlink: internal error ({type(exc).__name__}); run again with --verbose for the traceback, "
+            "and report it without the data\n"
+        )
+        return 3
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

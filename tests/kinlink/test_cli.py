@@ -1,0 +1,110 @@
+"""The `kinlink` command from a user's shell: the whole demo path, and clear one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+KINLINK = [sys.executable, "-m", "kinlink.cli"]
+
+
+def kinlink(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([*KINLINK, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    data, ws = root / "data", root / "ws"
+    done = kinlink("synth", "--out", str(data), "--people", "400", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    done = kinlink("ingest", "--data", str(data), "--workspace", str(ws))
+    assert done.returncode == 0, done.stderr
+    done = kinlink("link", "--workspace", str(ws))
+    assert done.returncode == 0, done.stderr
+    return data, ws, done
+
+
+def test_ingest_writes_the_tables_and_a_reconciled_manifest(demo):
+    data, ws, _ = demo
+    manifest = json.loads((ws / "manifest.json").read_text())
+    for source, counts in manifest["stages"]["ingest"]["sources"].items():
+        assert counts["rows_read"] == counts["rows_accepted"] + counts["rows_quarantined"], source
+        assert manifest["inputs"]["sources"][source]["format"]
+    quarantine = pd.read_parquet(ws / "quarantine.parquet")
+    truth = pd.read_parquet(data / "truth" / "records.parquet")
+    expected = truth[truth["expected_quarantine"]].groupby("source")["row_number"].nunique()
+    rejected = quarantine[quarantine["scope"] == "row"].groupby("source")["row_number"].nunique()
+    for source, rows in expected.items():
+        assert rejected.get(source, 0) >= rows, f"{source}: a broken row was not quarantined"
+
+
+def test_link_writes_people_and_says_what_it_did(demo):
+    _, ws, done = demo
+    for table in ("person_index", "persons", "pairs", "person_id_changes"):
+        assert (ws / f"{table}.parquet").exists()
+    assert (ws / "linkage_model.json").exists()
+    assert "people" in done.stdout
+
+
+def test_evaluate_and_explain(demo, tmp_path):
+    data, ws, _ = demo
+    done = kinlink("evaluate", "--workspace", str(ws), "--truth", str(data / "truth" / "records.parquet"))
+    assert done.returncode == 0, done.stderr
+    assert "B-cubed" in done.stdout
+    pairs = pd.read_parquet(ws / "pairs.parquet").sort_values("match_weight")
+    row = pairs.iloc[-1]
+    chart = tmp_path / "why.png"
+    done = kinlink("explain", "--workspace", str(ws), row.record_key_l, row.record_key_r, "--chart", str(chart))
+    assert done.returncode == 0, done.stderr
+    assert "prior" in done.stdout and chart.stat().st_size > 1000
+
+
+def test_a_relink_keeps_every_person_id(demo):
+    _, ws, _ = demo
+    before = pd.read_parquet(ws / "person_index.parquet").set_index("record_key")["person_id"]
+    assert kinlink("link", "--workspace", str(ws)).returncode == 0
+    after = pd.read_parquet(ws / "person_index.parquet").set_index("record_key")["person_id"]
+    assert after.reindex(before.index).equals(before)
+
+
+ERRORS = [
+    {"description": "missing data folder", "args": ["ingest", "--data", "{tmp}/nope", "--workspace", "{tmp}/ws"], "says": "data folder not found"},
+    {"description": "missing mapping file", "args": ["ingest", "--data", "{tmp}", "--workspace", "{tmp}/ws", "--sources", "{tmp}/none.yaml"], "says": "mapping file not found"},
+    {"description": "no records to link", "args": ["link", "--workspace", "{tmp}/empty"], "says": "no 'records' table"},
+    {"description": "bad pipeline file", "args": ["run", "-c", "{tmp}/pipe.yaml"], "says": "unknown key(s) ['colour']"},
+]
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[c["description"] for c in ERRORS])
+def test_a_users_mistake_is_one_clear_line(case, tmp_path):
+    (tmp_path / "pipe.yaml").write_text("workspace: ws\ndata: data\ncolour: red\n")
+    done = kinlink(*[a.format(tmp=tmp_path) for a in case["args"]])
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kinlink: error:"), done.stderr
+    assert case["says"] in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_schema_error_names_the_source_and_column(tmp_path):
+    (tmp_path / "x.csv").write_text("ID,NAME\n1,Ann\n", encoding="utf-8")
+    (tmp_path / "x.yaml").write_text(
+        "source: x\ninput: {format: csv, path: x.csv}\npeople: {p: {id: ID, given_name: FORENAME}}\n"
+    )
+    done = kinlink("ingest", "--data", str(tmp_path), "--workspace", str(tmp_path / "ws"), "--sources", str(tmp_path / "x.yaml"))
+    assert done.returncode == 1
+    assert "source 'x'" in done.stderr and "FORENAME" in done.stderr
+
+
+def test_every_command_has_help():
+    for command in ("synth", "ingest", "link", "evaluate", "explain", "run", "schema"):
+        done = kinlink(command, "--help")
+        assert done.returncode == 0 and "Usage:" in done.stdout, command
