@@ -34,10 +34,19 @@ __all__ = [
     "date_of_birth",
     "exact_match",
     "family_name",
+    "fuzzy_text",
     "given_name",
     "identifier",
     "location",
+    "shared_child",
 ]
+
+
+def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``np.isin`` for many values against a small set, by hashing the set (much faster)."""
+    if len(allowed) == 0:
+        return np.zeros(len(values), dtype=bool)
+    return pd.Index(np.unique(allowed)).get_indexer(values) >= 0
 
 
 class PairView:
@@ -85,8 +94,12 @@ class PairView:
         return self._cache[key], self._cache[("codes_r", col)]
 
     def numbers(self, col: str) -> tuple[np.ndarray, np.ndarray]:
-        values = self.prepared[col].to_numpy(dtype="float64")
-        return values[self.left], values[self.right]
+        key = ("num", col)
+        if key not in self._cache:
+            values = self.prepared[col].to_numpy(dtype="float64")
+            self._cache[key] = values[self.left]
+            self._cache[("num_r", col)] = values[self.right]
+        return self._cache[key], self._cache[("num_r", col)]
 
     # pair predicates ---------------------------------------------------------
     def null(self, col: str) -> np.ndarray:
@@ -100,15 +113,28 @@ class PairView:
             return (cl >= 0) & (cl == cr)
         return self.equal_values(col_l, col_r)
 
+    def shared_codes(self, col_a: str, col_b: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-record codes of two columns in one code space (-1 for null)."""
+        key = tuple(sorted((col_a, col_b)))
+        name = f"{key[0]}|{key[1]}"
+        if name not in self._codes:
+            both = pd.concat([self.prepared[key[0]], self.prepared[key[1]]], ignore_index=True)
+            codes, _ = pd.factorize(both, use_na_sentinel=True)
+            n = len(self.prepared)
+            self._codes[name] = (codes.astype(np.int32), np.empty(0, dtype=object))
+            self._codes[f"{name}#0"] = (codes[:n].astype(np.int32), np.empty(0, dtype=object))
+            self._codes[f"{name}#1"] = (codes[n:].astype(np.int32), np.empty(0, dtype=object))
+        first = self._codes[f"{name}#0"][0]
+        second = self._codes[f"{name}#1"][0]
+        return (first, second) if col_a == key[0] else (second, first)
+
     def equal_values(self, col_l: str, col_r: str) -> np.ndarray:
+        """The left record's ``col_l`` equals the right record's ``col_r`` (both present)."""
         key = ("eqv", col_l, col_r)
         if key not in self._cache:
-            vl = self.prepared[col_l].to_numpy(dtype=object)[self.left]
-            vr = self.prepared[col_r].to_numpy(dtype=object)[self.right]
-            both = pd.notna(vl) & pd.notna(vr)
-            out = np.zeros(len(self), dtype=bool)
-            out[both] = vl[both] == vr[both]
-            self._cache[key] = out
+            codes_l, codes_r = self.shared_codes(col_l, col_r)
+            a, b = codes_l[self.left], codes_r[self.right]
+            self._cache[key] = (a >= 0) & (a == b)
         return self._cache[key]
 
     def similarity(self, col: str) -> np.ndarray:
@@ -144,7 +170,7 @@ class PairView:
             )
             both = (cl >= 0) & (cr >= 0)
             out = np.zeros(len(self), dtype=bool)
-            out[both] = np.isin(cl[both].astype(np.int64) * n + cr[both], allowed)
+            out[both] = _member(cl[both].astype(np.int64) * n + cr[both], allowed)
             self._cache[key] = out
         return self._cache[key]
 
@@ -162,10 +188,39 @@ class PairView:
             out = np.zeros(len(self), dtype=bool)
             if len(keys):
                 cl, cr = codes[self.left], codes[self.right]
-                out |= (cl >= 0) & np.isin(self.right * n + cl, keys)
-                out |= (cr >= 0) & np.isin(self.left * n + cr, keys)
+                out |= (cl >= 0) & _member(self.right * n + cl, keys)
+                out |= (cr >= 0) & _member(self.left * n + cr, keys)
             self._cache[key] = out
         return self._cache[key]
+
+
+    def lists_intersect(self, col_l: str, col_r: str | None = None) -> np.ndarray:
+        """True where the left record's list ``col_l`` shares an item with the right's ``col_r``."""
+        col_r = col_r or col_l
+        key = ("lists", col_l, col_r)
+        if key not in self._cache:
+            out = np.zeros(len(self), dtype=bool)
+            if col_l in self.prepared.columns and col_r in self.prepared.columns:
+                lists_l = self.prepared[col_l].to_numpy(dtype=object)
+                lists_r = self.prepared[col_r].to_numpy(dtype=object)
+                has_l = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists_l), bool, len(lists_l))
+                has_r = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists_r), bool, len(lists_r))
+                idx = np.flatnonzero(has_l[self.left] & has_r[self.right])
+                if len(idx):
+                    left = pd.DataFrame({"pair": idx, "item": lists_l[self.left[idx]]}).explode("item")
+                    right = pd.DataFrame({"pair": idx, "item": lists_r[self.right[idx]]}).explode("item")
+                    hit = left.merge(right, on=["pair", "item"])["pair"].unique()
+                    out[hit] = True
+            self._cache[key] = out
+        return self._cache[key]
+
+    def list_empty(self, col: str) -> np.ndarray:
+        """True where either side's list ``col`` is missing or empty."""
+        if col not in self.prepared.columns:
+            return np.ones(len(self), dtype=bool)
+        lists = self.prepared[col].to_numpy(dtype=object)
+        has = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists), bool, len(lists))
+        return ~(has[self.left] & has[self.right])
 
 
 # ----------------------------------------------------------------------------- levels
@@ -384,6 +439,28 @@ class DateNullLevel(Level):
 
 
 @dataclass(frozen=True)
+class EmptyListLevel(Level):
+    """Either side has nothing in the list column: no evidence."""
+
+    column: str = ""
+    kind: ClassVar[str] = "empty_list"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.list_empty(self.column)
+
+
+@dataclass(frozen=True)
+class SharedItemLevel(Level):
+    """The two records' list columns share an item."""
+
+    column: str = ""
+    kind: ClassVar[str] = "shared_item"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.lists_intersect(self.column)
+
+
+@dataclass(frozen=True)
 class ElseLevel(Level):
     kind: ClassVar[str] = "else"
 
@@ -399,13 +476,13 @@ class Comparison:
     """An ordered list of levels for one aspect of a person; level 0 is the null level.
 
     ``tf_column`` names the column whose value frequencies adjust the weight of the
-    ``tf_level`` (term-frequency adjustment: agreeing on a rare name is stronger evidence).
+    ``tf_levels`` (term-frequency adjustment: agreeing on a rare name is stronger evidence).
     """
 
     name: str
     levels: tuple[Level, ...]
     tf_column: str | None = None
-    tf_level: int | None = None
+    tf_levels: tuple[int, ...] = ()
     preset: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -451,7 +528,7 @@ def given_name(*, close: float = 0.92, fuzzy: float = 0.85) -> Comparison:
             ElseLevel("different"),
         ),
         tf_column="given",
-        tf_level=2,
+        tf_levels=(1, 2),
         preset={"preset": "given_name", "close": close, "fuzzy": fuzzy},
     )
 
@@ -472,7 +549,7 @@ def family_name(*, close: float = 0.92) -> Comparison:
             ElseLevel("different"),
         ),
         tf_column="family",
-        tf_level=1,
+        tf_levels=(1,),
         preset={"preset": "family_name", "close": close},
     )
 
@@ -508,7 +585,7 @@ def location() -> Comparison:
             ElseLevel("different"),
         ),
         tf_column="postcode",
-        tf_level=2,
+        tf_levels=(2,),
         preset={"preset": "location"},
     )
 
@@ -519,6 +596,19 @@ def exact_match(column: str, name: str | None = None) -> Comparison:
         name or column,
         (NullLevel(f"{column} missing", columns=(column,)), ExactLevel("equal", column=column), ElseLevel("different")),
         preset={"preset": "exact", "column": column, **({"name": name} if name else {})},
+    )
+
+
+def fuzzy_text(column: str, name: str | None = None, thresholds: Sequence[float] = (0.95, 0.88)) -> Comparison:
+    """Any text field: missing, exact, Jaro–Winkler bands, different (e.g. a locality, or an
+    identifier keyed by hand with typos)."""
+    levels: list[Level] = [NullLevel(f"{column} missing", columns=(column,)), ExactLevel("exact", column=column)]
+    levels += [JaroWinklerLevel(f"Jaro-Winkler >= {t}", column=column, threshold=float(t)) for t in thresholds]
+    levels.append(ElseLevel("different"))
+    return Comparison(
+        name or column,
+        tuple(levels),
+        preset={"preset": "fuzzy_text", "column": column, "thresholds": list(thresholds), **({"name": name} if name else {})},
     )
 
 
@@ -535,12 +625,30 @@ def identifier(column: str, name: str | None = None) -> Comparison:
     )
 
 
+def shared_child() -> Comparison:
+    """Relational evidence: both records stated (by any source) as the mother, or both as the
+    father, of one person; or both as a parent or carer of one person. The people are those
+    of a first clustering; before it, and for records no source states a child of, no evidence."""
+    return Comparison(
+        "shared_child",
+        (
+            EmptyListLevel("no stated children on one side", column="children_any"),
+            SharedItemLevel("same parent role (mother or father) of one person", column="children_role"),
+            SharedItemLevel("parent or carer of one person", column="children_any"),
+            ElseLevel("parents of different people"),
+        ),
+        preset={"preset": "shared_child"},
+    )
+
+
 _PRESETS = {
+    "shared_child": shared_child,
     "given_name": given_name,
     "family_name": family_name,
     "date_of_birth": date_of_birth,
     "location": location,
     "exact": exact_match,
+    "fuzzy_text": fuzzy_text,
     "identifier": identifier,
 }
 

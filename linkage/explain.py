@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.errors import LinkageError
-from linkage.link import prepare_for_linkage
+from linkage.link import add_relational_columns, prepare_for_linkage, uses_relational
 from linkage.model import HOUSEHOLD_STRATA, STRATUM_LABELS
 from linkage.prepare import load_nicknames, nickname_pairs
 from linkage.scorer import PairScorer
@@ -24,16 +24,25 @@ def explain_pair(
     key_l: str,
     key_r: str,
     stated_relationships: pd.DataFrame | None = None,
+    person_index: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The terms of one pair's match weight under a trained model, in order, with a running total.
 
     Columns: ``term`` (prior, then each comparison, then term-frequency adjustments),
     ``level`` (what was seen), ``weight`` (bits), ``cumulative`` (bits) and ``probability``
     (of the running total). The weights sum to the pair's match weight.
+
+    With relational evidence in the model, pass the run's ``stated_relationships`` and its
+    ``person_index``: who is a parent of whom is read through the people of that index.
     """
     if settings.parameters is None:
         raise LinkageError("explaining a pair needs a trained model (run `kinlink link` first)")
     prepared, position, keys = prepare_for_linkage(records, stated_relationships)
+    if uses_relational(settings) and stated_relationships is not None and person_index is not None:
+        people = person_index.set_index("record_key")["person_id"].reindex(keys)
+        labels = np.zeros(len(prepared), dtype=np.int64)
+        labels[position] = pd.factorize(people)[0]
+        add_relational_columns(prepared, records.reset_index(drop=True), stated_relationships, position, labels)
     where = {k: i for i, k in enumerate(keys)}
     missing = [k for k in (key_l, key_r) if k not in where]
     if missing:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.schema import RECORDS
 from linkage.blocking import block
 from linkage.clustering import cluster_pairs
 from linkage.errors import LinkageError
@@ -27,7 +28,7 @@ from linkage.model import (
     pattern_counts,
     random_level_shares,
 )
-from linkage.persons import build_persons
+from linkage.persons import _lists_by, build_persons
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
 from linkage.scorer import PairScorer, household_rules
 from linkage.scoring import REST, Graded
@@ -149,17 +150,38 @@ def prepare_for_linkage(
     return prepared_all.iloc[reps].reset_index(drop=True), position, prepared_all["record_key"].to_numpy()
 
 
-def _train(
-    scorer: PairScorer, graded: Graded, settings: LinkageSettings, rng: np.random.Generator
-) -> ModelParameters:
+def _regrade(scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray, names: set[str]) -> Graded:
+    """``graded`` with the comparisons in ``names`` graded again (their inputs changed)."""
+    view = scorer.view(left, right)
+    levels = graded.levels.copy()
+    for j, comp in enumerate(scorer.settings.comparisons):
+        if comp.name in names:
+            levels[:, j] = comp.grade(view)
+    return Graded(levels, graded.context_levels, graded.strata)
+
+
+def _concat(a: Graded, b: Graded) -> Graded:
+    return Graded(
+        np.concatenate([a.levels, b.levels]),
+        np.concatenate([a.context_levels, b.context_levels]),
+        np.concatenate([a.strata, b.strata]),
+    )
+
+
+def _random_graded(scorer: PairScorer, settings: LinkageSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Graded]:
+    """Random record pairs (for the u-probabilities of strangers), graded."""
     prepared = scorer.prepared
-    person_levels = [len(c.levels) for c in settings.comparisons]
-    context_levels = [len(c.levels) for c in settings.context]
     n = len(prepared)
     size = int(min(settings.model.random_pairs, max(n * (n - 1) // 2, 1000)))
     sources = pd.factorize(prepared["source"])[0]
     ra, rb = _random_pairs(n, size, sources, settings.link_type, rng)
-    random_graded = scorer.grade(scorer.view(ra, rb), household=False)
+    return ra, rb, scorer.grade(scorer.view(ra, rb), household=False)
+
+
+def _train(scorer: PairScorer, graded: Graded, settings: LinkageSettings, random_graded: Graded) -> ModelParameters:
+    prepared = scorer.prepared
+    person_levels = [len(c.levels) for c in settings.comparisons]
+    context_levels = [len(c.levels) for c in settings.context]
     u_random = random_level_shares(random_graded.levels, person_levels)
     u_context = random_level_shares(random_graded.context_levels, context_levels)
 
@@ -225,15 +247,99 @@ def different_people(
         ok = ~(np.isnan(a) | np.isnan(b))
         lefts.append(a[ok].astype(np.int64))
         rights.append(b[ok].astype(np.int64))
-    rows = records[["source", "row_number"]].reset_index(drop=True)
-    rows = rows.assign(i=np.arange(len(rows))).dropna(subset=["row_number"])
-    same_row = rows.merge(rows, on=["source", "row_number"])
-    same_row = same_row[same_row["i_x"] < same_row["i_y"]]
-    lefts.append(same_row["i_x"].to_numpy(np.int64))
-    rights.append(same_row["i_y"].to_numpy(np.int64))
+    if "row_number" in records.columns:
+        rows = records[["source", "row_number"]].reset_index(drop=True)
+        rows = rows.assign(i=np.arange(len(rows))).dropna(subset=["row_number"])
+        same_row = rows.merge(rows, on=["source", "row_number"])
+        same_row = same_row[same_row["i_x"] < same_row["i_y"]]
+        lefts.append(same_row["i_x"].to_numpy(np.int64))
+        rights.append(same_row["i_y"].to_numpy(np.int64))
     left = position[np.concatenate(lefts)] if lefts else np.zeros(0, np.int64)
     right = position[np.concatenate(rights)] if rights else np.zeros(0, np.int64)
     return left, right
+
+
+_PARENT_TYPES = {
+    "mother", "father", "parent", "step_parent", "adoptive_parent", "carer", "foster_carer", "parental_responsibility",
+}
+
+
+def uses_relational(settings: LinkageSettings) -> bool:
+    return any(c.name == "shared_child" for c in settings.comparisons)
+
+
+def add_relational_columns(
+    prepared: pd.DataFrame,
+    records: pd.DataFrame,
+    stated: pd.DataFrame | None,
+    position: np.ndarray,
+    labels: np.ndarray,
+) -> None:
+    """Give each distinct record the people a source states it is a parent or carer of.
+
+    `children_role` holds "mother:<person>" / "father:<person>" (a `parent` of known sex
+    counts as mother or father), `children_any` every "<person>", and `mother_of` /
+    `father_of` the people alone, for the mother-and-father-of-one-child conflict. The
+    people are the clusters ``labels`` of a first pass.
+    """
+    n = len(prepared)
+    empty = np.empty(n, dtype=object)
+    empty.fill([])  # one shared, never-mutated empty list
+    for col in ("children_role", "children_any", "mother_of", "father_of"):
+        prepared[col] = empty.copy()
+    if stated is None or not len(stated):
+        return
+    where = pd.Series(np.arange(len(records)), index=records["record_key"].to_numpy())
+    rel = stated[stated["relationship_type"].isin(list(_PARENT_TYPES))].dropna(subset=["to_record_key"])
+    parent = where.reindex(rel["from_record_key"]).to_numpy()
+    child = where.reindex(rel["to_record_key"]).to_numpy()
+    ok = ~(np.isnan(parent) | np.isnan(child))
+    parent_rep = position[parent[ok].astype(np.int64)]
+    child_person = labels[position[child[ok].astype(np.int64)]].astype(str)
+    kind = rel["relationship_type"].to_numpy(dtype=object)[ok]
+    sex = prepared["sex"].to_numpy(dtype=object)[parent_rep]
+    role = np.where(kind == "mother", "mother", np.where(kind == "father", "father", ""))
+    role = np.where((kind == "parent") & (sex == "F"), "mother", role)
+    role = np.where((kind == "parent") & (sex == "M"), "father", role)
+    table = pd.DataFrame({"rep": parent_rep, "person": child_person, "role": role})
+
+    def lists(frame: pd.DataFrame, values: pd.Series) -> np.ndarray:
+        pairs = pd.DataFrame({"rep": frame["rep"].to_numpy(), "v": values.to_numpy()})
+        pairs = pairs.drop_duplicates().sort_values(["rep", "v"])
+        out = np.empty(n, dtype=object)
+        out.fill([])
+        grouped = _lists_by(pairs["rep"].to_numpy(), pairs["v"].to_numpy())
+        out[grouped.index.to_numpy(dtype=np.int64)] = grouped.to_numpy()
+        return out
+
+    prepared["children_any"] = lists(table, table["person"])
+    specific = table[table["role"] != ""]
+    prepared["children_role"] = lists(specific, specific["role"] + ":" + specific["person"])
+    mothers = table[table["role"] == "mother"]
+    fathers = table[table["role"] == "father"]
+    prepared["mother_of"] = lists(mothers, mothers["person"])
+    prepared["father_of"] = lists(fathers, fathers["person"])
+
+
+def _shared_child_pairs(
+    prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, link_type: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of records stated as parents of one person that no blocking rule found."""
+    table = pd.DataFrame({"rep": np.arange(len(prepared)), "person": prepared["children_any"]}).explode("person")
+    table = table.dropna()
+    pairs = table.merge(table, on="person")
+    pairs = pairs[pairs["rep_x"] < pairs["rep_y"]][["rep_x", "rep_y"]].drop_duplicates()
+    a, b = pairs["rep_x"].to_numpy(np.int64), pairs["rep_y"].to_numpy(np.int64)
+    if link_type == "link_only":
+        src = prepared["source"].to_numpy(dtype=object)
+        keep = src[a] != src[b]
+        a, b = a[keep], b[keep]
+    n = np.int64(len(prepared))
+    known = np.sort(left.astype(np.int64) * n + right)
+    code = a * n + b
+    at = np.minimum(np.searchsorted(known, code), max(len(known) - 1, 0))
+    new = known[at] != code if len(known) else np.ones(len(code), dtype=bool)
+    return a[new], b[new]
 
 
 def link_records(
@@ -282,6 +388,10 @@ def link_records(
         t = now
 
     say("preparing records")
+    records = records.reset_index(drop=True)
+    absent = [c for c in RECORDS.names if c not in records.columns]
+    if absent:  # a records-like table from elsewhere: what it lacks is unknown
+        records = records.assign(**{c: None for c in absent})
     prepared, position, all_keys = prepare_for_linkage(records, stated_relationships)
     nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
     scorer = PairScorer(prepared, settings, nicks)
@@ -292,35 +402,62 @@ def link_records(
     blocked = block(prepared, rules, link_type=settings.link_type, max_pairs_per_rule=settings.max_pairs_per_rule)
     lap("block")
 
-    say(f"comparing {len(blocked.left):,} candidate pairs")
-    graded = scorer.grade(scorer.view(blocked.left, blocked.right))
-    lap("compare")
+    cannot = different_people(records, stated_relationships, position)
+    left, right, rule = blocked.left, blocked.right, blocked.rule
+    rule_names = [r.name for r in rules]
+    passes = 2 if uses_relational(settings) and stated_relationships is not None else 1
+    random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None
+    graded: Graded | None = None
+    for pass_no in range(1, passes + 1):
+        if pass_no == 1:
+            say(f"comparing {len(left):,} candidate pairs")
+            graded = scorer.grade(scorer.view(left, right))
+            if train:
+                random_pairs = _random_graded(scorer, settings, rng)
+        else:
+            say("adding relational evidence: records stated as parents of the same person")
+            add_relational_columns(prepared, records, stated_relationships, position, clusters.labels)
+            extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
+            assert graded is not None
+            graded = _concat(
+                _regrade(scorer, graded, left, right, {"shared_child"}),
+                scorer.grade(scorer.view(extra_l, extra_r)),
+            )
+            left, right = np.r_[left, extra_l], np.r_[right, extra_r]
+            rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
+            rule_names = [*rule_names, "shared_child"]
+            if random_pairs is not None:
+                ra, rb, rg = random_pairs
+                random_pairs = (ra, rb, _regrade(scorer, rg, ra, rb, {"shared_child"}))
+        lap("compare" if pass_no == 1 else "compare_relational")
 
-    if train:
-        say("training the model (EM)")
-        scorer.params = _train(scorer, graded, settings, rng)
-    else:
-        scorer.params = settings.parameters
-    assert scorer.params is not None
-    scorer.params.tf_base = dict(scorer.tf_base)
-    lap("train")
+        if train:
+            say("training the model (EM)")
+            assert random_pairs is not None
+            scorer.params = _train(scorer, graded, settings, random_pairs[2])
+        else:
+            scorer.params = settings.parameters
+        assert scorer.params is not None
+        scorer.params.tf_base = dict(scorer.tf_base)
+        lap("train" if pass_no == 1 else "train_relational")
 
-    say("scoring pairs")
-    scored = scorer.score(blocked.left, blocked.right, graded)
-    lap("score")
+        say("scoring pairs")
+        scored = scorer.score(left, right, graded)
+        lap("score" if pass_no == 1 else "score_relational")
 
-    say("clustering into people")
-    threshold = settings.clustering.threshold
-    clusters = cluster_pairs(
-        len(prepared),
-        blocked.left,
-        blocked.right,
-        scored.probability,
-        threshold=threshold,
-        cannot_link=scored.conflict,
-        cannot_link_below=settings.clustering.cannot_link_below,
-        cannot_pairs=different_people(records.reset_index(drop=True), stated_relationships, position),
-    )
+        say("clustering into people")
+        threshold = settings.clustering.threshold
+        clusters = cluster_pairs(
+            len(prepared),
+            left,
+            right,
+            scored.probability,
+            threshold=threshold,
+            cannot_link=scored.conflict,
+            cannot_link_below=settings.clustering.cannot_link_below,
+            cannot_pairs=cannot,
+        )
+        lap("cluster" if pass_no == 1 else "cluster_relational")
     ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index)
     person_index = pd.DataFrame(
         {
@@ -330,13 +467,14 @@ def link_records(
         }
     )
     persons = build_persons(records, person_index)
-    lap("cluster")
+    lap("persons")
 
-    pairs = _pairs_table(prepared, blocked.left, blocked.right, blocked.rule, [r.name for r in rules], scored, settings)
+    pairs = _pairs_table(prepared, left, right, rule, rule_names, scored, settings)
     facts = {
         "records": len(records),
         "distinct_records": len(prepared),
-        "candidate_pairs": int(len(blocked.left)),
+        "candidate_pairs": int(len(left)),
+        "relational_pass": passes == 2,
         "pairs_kept": len(pairs),
         "pairs_above_threshold": int((scored.probability >= threshold).sum()),
         "hard_conflicts": int(scored.conflict.sum()),

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "HOUSEHOLD_STRATA",
@@ -74,8 +75,10 @@ def pattern_counts(strata: np.ndarray, levels: np.ndarray) -> PatternCounts:
     code = strata.astype(np.int64)
     for j in range(levels.shape[1]):
         code = code * radix + levels[:, j].astype(np.int64)
-    distinct, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    inverse, distinct = pd.factorize(code)  # hashing: no sort of millions of pairs
     counts = np.bincount(inverse, minlength=len(distinct)).astype(np.float64)
+    first = np.full(len(distinct), -1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(code))[::-1]
     return PatternCounts(strata[first], levels[first], counts, inverse)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["build_persons"]
@@ -15,6 +16,15 @@ def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
     counts = sub.groupby(["person_id", column], sort=False).agg(n=("_order", "size"), first=("_order", "min"))
     counts = counts.reset_index().sort_values(["person_id", "n", "first"], ascending=[True, False, True])
     return counts.drop_duplicates("person_id").set_index("person_id")[column]
+
+
+def _lists_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    """Values grouped into lists by (sorted) keys, without a Python call per group."""
+    if len(keys) == 0:
+        return pd.Series(dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    chunks = np.split(values, starts[1:])
+    return pd.Series([c.tolist() for c in chunks], index=keys[starts], dtype=object)
 
 
 def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +51,8 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     out["dob_estimated"] = real.isna() & est.notna()
     out["dob_conflict"] = grouped["_dob_real"].nunique().reindex(out.index).fillna(0) > 1
     out["dod"] = _mode(r, "dod").reindex(out.index)
-    out["sources"] = grouped["source"].agg(lambda s: sorted(set(s))).reindex(out.index)
+    sources = r[["person_id", "source"]].drop_duplicates().sort_values(["person_id", "source"])
+    out["sources"] = _lists_by(sources["person_id"].to_numpy(), sources["source"].to_numpy()).reindex(out.index)
     out["record_count"] = grouped.size().reindex(out.index)
     out["cluster_confidence"] = (
         person_index.groupby("person_id")["cluster_confidence"].min().reindex(out.index)

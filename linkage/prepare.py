@@ -7,7 +7,7 @@ plain arrays. The result is a DataFrame with one row per record, in input order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import jellyfish
@@ -22,6 +22,17 @@ PLACEHOLDER_GIVEN_NAMES = frozenset(
     {"BABY", "UNBORN", "INFANT", "BABY BOY", "BABY GIRL", "BOY", "GIRL", "UNNAMED", "NK", "NOT KNOWN", "UNKNOWN"}
 )
 _EPOCH = np.datetime64("1970-01-01", "D")
+_CANONICAL_INPUTS = (
+    "given_name_std", "middle_names_std", "family_name_std", "alias_names_std", "dob", "dob_estimated",
+    "sex", "postcode_std", "postcode_sector", "postcode_district", "uprn", "address_std",
+    "nhs_number_std", "upn_std",
+)
+# canonical columns the matcher does not read (kept out of the prepared table)
+_CANONICAL_OTHER = (
+    "source_record_id", "row_number", "extract_date", "agency", "given_name", "middle_names", "family_name",
+    "alias_names", "dod", "nhs_number", "nhs_number_valid", "upn", "upn_valid", "address", "postcode",
+    "postcode_valid", "address_from", "address_to", "household_ref", "quality_flags",
+)
 
 
 def _map_unique(s: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
@@ -31,8 +42,26 @@ def _map_unique(s: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def
     return s.map(table).astype(object).where(s.notna(), None)
 
 
+def _on_distinct(s: pd.Series, derive: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a (string) derivation once per distinct value of ``s`` and spread it back.
+
+    Names, dates and postcodes repeat a great deal; deriving per distinct value keeps the
+    per-record cost to one integer take.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return pd.Series([None] * len(s), index=s.index, dtype=object)
+    derived = derive(pd.Series(uniques, dtype=object)).astype(object)
+    values = derived.where(derived.notna(), None).to_numpy(dtype=object)
+    out = np.empty(len(s), dtype=object)
+    out[:] = None
+    present = codes >= 0
+    out[present] = values[codes[present]]
+    return pd.Series(out, index=s.index, dtype=object)
+
+
 def _first_token(s: pd.Series) -> pd.Series:
-    return s.str.split(r"[ -]", n=1, regex=True).str[0].where(s.notna(), None)
+    return _on_distinct(s, lambda u: u.str.split(r"[ -]", n=1, regex=True).str[0])
 
 
 def _metaphone(value: str) -> str | None:
@@ -61,6 +90,9 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     the street's first two words, "12 ACACIA ROAD"), `nhs`, `upn`.
     """
     r = records.reset_index(drop=True)
+    missing = [c for c in _CANONICAL_INPUTS if c not in r.columns]
+    if missing:  # a records-like table from elsewhere (a benchmark, a partner's extract)
+        r = r.assign(**{c: None for c in missing})
     out = pd.DataFrame({"record_key": r["record_key"].astype(str), "source": r["source"].astype(str)})
 
     given_full = r["given_name_std"].astype(object).where(r["given_name_std"].notna(), None)
@@ -68,33 +100,43 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     given = _first_token(given_full.where(~placeholder, None))
     out["given"] = given
     out["given_full"] = given_full.where(~placeholder, None)
-    out["given_initial"] = given.str[0].where(given.notna(), None)
+    out["given_initial"] = _on_distinct(given, lambda u: u.str[0])
     out["given_metaphone"] = _map_unique(given, _metaphone)
     out["middle"] = r["middle_names_std"].astype(object).where(r["middle_names_std"].notna(), None)
 
     family = r["family_name_std"].astype(object).where(r["family_name_std"].notna(), None)
     out["family"] = family
     out["family_metaphone"] = _map_unique(family, _metaphone)
-    out["family_initial"] = family.str[0].where(family.notna(), None)
-    parts = family.str.split(r"[ -]", n=1, regex=True)
-    has_two = parts.str.len().astype("float64").fillna(0).to_numpy() > 1
-    out["family_part1"] = parts.str[0].where(has_two, None)
-    out["family_part2"] = parts.str[1].where(has_two, None)
-    out["aliases"] = r["alias_names_std"] if "alias_names_std" in r.columns else [[] for _ in range(len(r))]
+    out["family_initial"] = _on_distinct(family, lambda u: u.str[0])
+
+    def part(i: int) -> Callable[[pd.Series], pd.Series]:
+        def derive(u: pd.Series) -> pd.Series:
+            parts = u.str.split(r"[ -]", n=1, regex=True)
+            return parts.str[i].where(parts.str.len() > 1, None)
+
+        return derive
+
+    out["family_part1"] = _on_distinct(family, part(0))
+    out["family_part2"] = _on_distinct(family, part(1))
+    aliases = r["alias_names_std"].to_numpy(dtype=object)
+    out["aliases"] = [a if isinstance(a, (list, np.ndarray)) else [] for a in aliases]
 
     dob_all = pd.to_datetime(r["dob"], errors="coerce")
-    estimated = r["dob_estimated"].fillna(False).astype(bool) if "dob_estimated" in r.columns else pd.Series(False, index=r.index)
+    estimated = r["dob_estimated"].astype("boolean").fillna(False).astype(bool)
     real = dob_all.where(~estimated)
     out["dob_days"] = _days(real)
     out["dob_est_days"] = _days(dob_all.where(estimated))
     out["dob_y"] = real.dt.year.astype("float64")
     out["dob_m"] = real.dt.month.astype("float64")
     out["dob_d"] = real.dt.day.astype("float64")
-    iso = real.dt.strftime("%Y-%m-%d")
-    out["dob"] = iso.where(real.notna(), None)
-    swappable = real.notna() & (real.dt.day <= 12) & (real.dt.day != real.dt.month)
-    out["dob_dm_swapped"] = real.dt.strftime("%Y-%d-%m").where(swappable, None)
-    out["birth_year"] = dob_all.dt.year.astype("Int64").astype(str).where(dob_all.notna(), None)
+    out["dob"] = _on_distinct(real, lambda u: pd.to_datetime(u).dt.strftime("%Y-%m-%d"))
+
+    def swapped(u: pd.Series) -> pd.Series:
+        d = pd.to_datetime(u)
+        return d.dt.strftime("%Y-%d-%m").where((d.dt.day <= 12) & (d.dt.day != d.dt.month), None)
+
+    out["dob_dm_swapped"] = _on_distinct(real, swapped)
+    out["birth_year"] = _on_distinct(dob_all, lambda u: pd.to_datetime(u).dt.year.astype(str))
 
     for col, src in (
         ("sex", "sex"),
@@ -106,10 +148,14 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
         ("nhs", "nhs_number_std"),
         ("upn", "upn_std"),
     ):
-        out[col] = r[src].astype(object).where(r[src].notna(), None) if src in r.columns else None
-    address = out["address"]
-    key = address.str.extract(r"^\D*?(\S*\d\S*(?: \S+){1,2})", expand=False)
-    out["address_key"] = key.astype(object).where(key.notna(), None)
+        out[col] = r[src].astype(object).where(r[src].notna(), None)
+    # columns of a records-like table that are not canonical pass through for custom comparisons
+    for col in r.columns:
+        if col not in out.columns and col not in _CANONICAL_INPUTS and col not in _CANONICAL_OTHER:
+            out[col] = r[col].astype(object).where(r[col].notna(), None)
+    out["address_key"] = _on_distinct(
+        out["address"], lambda u: u.str.extract(r"^\D*?(\S*\d\S*(?: \S+){1,2})", expand=False)
+    )
     return out
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from linkage.blocking import BlockingRule, _capped, _key_codes
 from linkage.comparisons import PairView
 from linkage.model import ModelParameters
-from linkage.scoring import Graded, grade_pairs, probability, tf_adjustments, weight_terms
+from linkage.scoring import Graded, grade_pairs, probability, tf_adjustments, total_weight, weight_terms
 from linkage.settings import LinkageSettings
 
 __all__ = ["PairScorer", "ScoredPairs", "household_rules"]
@@ -98,6 +98,8 @@ class PairScorer:
                 far = np.abs(dl - dr) > self.settings.clustering.dob_conflict_years * 365.25
             conflict |= (graded.levels[:, j] == len(comparisons[j].levels) - 1) & far
         conflict |= self.generation_conflicts(view)
+        if "mother_of" in self.prepared.columns:  # the mother and the father of one child
+            conflict |= view.lists_intersect("mother_of", "father_of") | view.lists_intersect("father_of", "mother_of")
         return conflict
 
     def generation_conflicts(self, view: PairView) -> np.ndarray:
@@ -132,5 +134,5 @@ class PairScorer:
             self.settings.model.term_frequency, self.settings.model.max_tf_adjustment,
         )
         terms = weight_terms(self.params, graded, tf)
-        weight = np.sum(np.column_stack(list(terms.values())), axis=1) if len(view) else np.zeros(0)
+        weight = total_weight(terms)
         return ScoredPairs(view, graded, terms, weight, probability(weight), self.conflicts(view, graded))

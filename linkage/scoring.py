@@ -18,7 +18,16 @@ import pandas as pd
 from linkage.comparisons import Comparison, PairView
 from linkage.model import HOUSEHOLD_STRATA, ModelParameters
 
-__all__ = ["REST", "Graded", "assign_strata", "grade_pairs", "probability", "tf_adjustments", "weight_terms"]
+__all__ = [
+    "REST",
+    "Graded",
+    "assign_strata",
+    "grade_pairs",
+    "probability",
+    "tf_adjustments",
+    "total_weight",
+    "weight_terms",
+]
 
 REST = len(HOUSEHOLD_STRATA)  # stratum code of R
 
@@ -51,9 +60,13 @@ def grade_pairs(
     view: PairView, comparisons: Sequence[Comparison], context: Sequence[Comparison], enumerated: np.ndarray
 ) -> Graded:
     n = len(view)
-    levels = np.column_stack([c.grade(view) for c in comparisons]) if comparisons else np.zeros((n, 0), np.int8)
-    ctx = np.column_stack([c.grade(view) for c in context]) if context else np.zeros((n, 0), np.int8)
-    return Graded(levels.astype(np.int8), ctx.astype(np.int8), assign_strata(ctx, enumerated))
+    levels = np.empty((n, len(comparisons)), dtype=np.int8)
+    for j, c in enumerate(comparisons):
+        levels[:, j] = c.grade(view)
+    ctx = np.empty((n, len(context)), dtype=np.int8)
+    for j, c in enumerate(context):
+        ctx[:, j] = c.grade(view)
+    return Graded(levels, ctx, assign_strata(ctx, enumerated))
 
 
 def stratum_label(stratum: int) -> str:
@@ -84,12 +97,12 @@ def tf_adjustments(
     level_cols.update({c.name: graded.context_levels[:, j] for j, c in enumerate(context)})
     rest = graded.strata == REST
     for comp in (*comparisons, *context):
-        if comp.name not in enabled or comp.tf_column is None or comp.tf_level is None:
+        if comp.name not in enabled or comp.tf_column is None or not comp.tf_levels:
             continue
         freq = frequencies.get(comp.tf_column)
         if freq is None or comp.name not in tf_base:
             continue
-        at_level = rest & (level_cols[comp.name] == comp.tf_level)
+        at_level = rest & np.isin(level_cols[comp.name], comp.tf_levels)
         _, uniques = view.record_codes(comp.tf_column)
         share = pd.Series(uniques, dtype=object).map(freq).to_numpy(dtype=float)
         cl, _ = view.codes(comp.tf_column)
@@ -103,15 +116,27 @@ def tf_adjustments(
 def weight_terms(params: ModelParameters, graded: Graded, tf: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every additive term of the match weight, by name (``prior``, each comparison, ``tf_*``)."""
     strata = graded.strata
-    terms = {"prior": params.prior_weights()[strata]}
+    terms = {"prior": params.prior_weights().astype(np.float32)[strata]}
     for j, (name, table) in enumerate(zip(params.comparisons, params.person_weights(), strict=True)):
-        terms[name] = table[strata, graded.levels[:, j]]
+        flat = table.astype(np.float32).ravel()
+        terms[name] = flat[strata * table.shape[1] + graded.levels[:, j]]
     rest = strata == REST
     for j, (name, table) in enumerate(zip(params.context, params.context_weights(), strict=True)):
-        terms[name] = np.where(rest, table[graded.context_levels[:, j]], 0.0)
+        values = table.astype(np.float32)[graded.context_levels[:, j]]
+        values[~rest] = 0.0
+        terms[name] = values
     for name, adj in tf.items():
-        terms[f"tf_{name}"] = adj
+        terms[f"tf_{name}"] = adj.astype(np.float32)
     return terms
+
+
+def total_weight(terms: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The match weight: the sum of the terms, accumulated in float64."""
+    arrays = list(terms.values())
+    total = np.zeros(len(arrays[0]) if arrays else 0, dtype=np.float64)
+    for values in arrays:
+        total += values
+    return total
 
 
 def probability(weight: np.ndarray) -> np.ndarray:
