@@ -103,7 +103,9 @@ def _none_series(index: pd.Index) -> pd.Series:
 
 
 def evaluate_field(
-    spec: FieldSpec, frame: pd.DataFrame, code_maps: Mapping[str, Mapping[str, str | None]] | None = None
+    spec: FieldSpec,
+    frame: pd.DataFrame,
+    code_maps: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> pd.Series:
     """The text a field spec gives for every row (None where empty), after its map and default."""
     if spec.column is not None:
@@ -140,7 +142,9 @@ def _format_template(template: str, frame: pd.DataFrame) -> pd.Series:
     return out.where(~missing, None)
 
 
-def _unmapped(spec: FieldSpec, frame: pd.DataFrame, code_maps: Mapping[str, Mapping[str, str | None]]) -> pd.Series:
+def _unmapped(
+    spec: FieldSpec, frame: pd.DataFrame, code_maps: Mapping[str, Mapping[str, str | None]]
+) -> pd.Series:
     """True where a field has a value its map does not know."""
     if spec.map is None:
         return pd.Series(False, index=frame.index)
@@ -206,7 +210,9 @@ class _Quarantine:
                 )
             )
 
-    def table(self, frame: pd.DataFrame, row_numbers: np.ndarray, adapter_rejects: pd.DataFrame) -> pd.DataFrame:
+    def table(
+        self, frame: pd.DataFrame, row_numbers: np.ndarray, adapter_rejects: pd.DataFrame
+    ) -> pd.DataFrame:
         if self.parts:
             q = pd.concat(self.parts, ignore_index=True)
             positions = q["position"].to_numpy()
@@ -217,7 +223,11 @@ class _Quarantine:
         else:
             q = pd.DataFrame(columns=[f for f in QUARANTINE.names if f != "source"])
         q["source"] = self.source
-        q = pd.concat([adapter_rejects, q[QUARANTINE.names]], ignore_index=True) if len(adapter_rejects) else q
+        q = (
+            pd.concat([adapter_rejects, q[QUARANTINE.names]], ignore_index=True)
+            if len(adapter_rejects)
+            else q
+        )
         q["row_number"] = q["row_number"].astype("int64")
         return q[QUARANTINE.names].sort_values(["row_number", "scope"], kind="stable").reset_index(drop=True)
 
@@ -305,7 +315,7 @@ def _build_records(
         out[f"{name}_std"] = standardise_name(parts[name])
 
     aliases = col("alias_names")
-    alias_lists = pd.Series([[] for _ in range(len(idx))], index=idx, dtype=object)
+    alias_lists: pd.Series = pd.Series([[] for _ in range(len(idx))], index=idx, dtype=object)
     for sep in p["_alias_split"].dropna().unique():
         sel = aliases.notna() & (p["_alias_split"] == sep)
         if sel.any():
@@ -341,7 +351,11 @@ def _build_records(
         sel = p["_sex_map"].fillna("") == map_name
         code_map = mapping.code_maps.get(map_name) if map_name else None
         sex_parts.append(standardise_sex(col("sex")[sel], code_map=code_map))
-    sex = pd.concat(sex_parts).reindex(idx) if sex_parts else pd.DataFrame(index=idx, columns=["sex", "unmapped"])
+    sex = (
+        pd.concat(sex_parts).reindex(idx)
+        if sex_parts
+        else pd.DataFrame(index=idx, columns=["sex", "unmapped"])
+    )
     out["sex"] = sex["sex"].astype(object).where(sex["sex"].notna(), None)
     flags["sex_unmapped"] = sex["unmapped"].fillna(False).astype(bool)
 
@@ -386,10 +400,16 @@ def _merge_duplicate_ids(out: pd.DataFrame) -> pd.DataFrame:
     if dup.any():
         multi = out[dup]
         grouped = multi.groupby("record_key", sort=False)
-        scalar_cols = [c for c in multi.columns if c not in ("record_key", "alias_names", "alias_names_std", "quality_flags")]
+        scalar_cols = [
+            c
+            for c in multi.columns
+            if c not in ("record_key", "alias_names", "alias_names_std", "quality_flags")
+        ]
         merged = grouped[scalar_cols].first()
         for list_col in ("alias_names", "alias_names_std", "quality_flags"):
-            merged[list_col] = grouped[list_col].agg(lambda ls: list(dict.fromkeys(x for lst in ls for x in lst)))
+            merged[list_col] = grouped[list_col].agg(
+                lambda ls: list(dict.fromkeys(x for lst in ls for x in lst))
+            )
         merged = merged.reset_index()
         out = pd.concat([single, merged], ignore_index=True).sort_values("_position", kind="stable")
     else:
@@ -464,7 +484,12 @@ def canonicalise(
         rejected.loc[new] = True
 
     for flt in mapping.filters:
-        reject(~_filter_mask(flt, frame).fillna(False).astype(bool), "filtered", flt.column, f"excluded by the filter on {flt.column} ({flt.op})")
+        reject(
+            ~_filter_mask(flt, frame).fillna(False).astype(bool),
+            "filtered",
+            flt.column,
+            f"excluded by the filter on {flt.column} ({flt.op})",
+        )
 
     person_keys: dict[str, pd.Series] = {}
     person_parts: list[pd.DataFrame] = []
@@ -474,18 +499,31 @@ def canonicalise(
         id_col = _describe_spec(spec.id)
         if spec.optional:
             lacking_id = has_data & ids.isna() & ~rejected
-            quarantine.add(positions[lacking_id.to_numpy()], "item", "missing_id", id_col, f"person {role!r} has details but no id; the person was left out")
+            quarantine.add(
+                positions[lacking_id.to_numpy()],
+                "item",
+                "missing_id",
+                id_col,
+                f"person {role!r} has details but no id; the person was left out",
+            )
             present = ids.notna() & has_data
         else:
             reject(ids.isna(), "missing_id", id_col, f"no id for person {role!r}")
-            reject(~has_data, "no_identifying_data", None, f"person {role!r} has no name, date of birth, age or identifier")
+            reject(
+                ~has_data,
+                "no_identifying_data",
+                None,
+                f"person {role!r} has no name, date of birth, age or identifier",
+            )
             present = ids.notna()
         person_keys[role] = (mapping.source + ":" + ids.astype(str)).where(present, None)
         part = pd.DataFrame(values, index=index)
         part["source_record_id"] = ids
         part["_present"] = present
         part["_name_order"] = spec.fields["full_name"].order if "full_name" in spec.fields else None
-        part["_alias_split"] = (spec.fields["alias_names"].split or ";") if "alias_names" in spec.fields else None
+        part["_alias_split"] = (
+            (spec.fields["alias_names"].split or ";") if "alias_names" in spec.fields else None
+        )
         part["_sex_map"] = spec.fields["sex"].map if "sex" in spec.fields else None
         age_spec = spec.fields.get("age")
         if age_spec is not None and age_spec.at is not None:
@@ -497,17 +535,32 @@ def canonicalise(
         person_keys[role] = person_keys[role].where(accepted, None)
 
     people_rows = pd.concat(
-        [part[part["_present"] & accepted].assign(
-            row_number=lambda d: row_numbers[d.index.to_numpy()],
-            _position=lambda d: d.index.to_numpy(),
-            extract_date=lambda d: extract_dates.reindex(d.index),
-        ) for part in person_parts],
+        [
+            part[part["_present"] & accepted].assign(
+                row_number=lambda d: row_numbers[d.index.to_numpy()],
+                _position=lambda d: d.index.to_numpy(),
+                extract_date=lambda d: extract_dates.reindex(d.index),
+            )
+            for part in person_parts
+        ],
         ignore_index=True,
     )
     records = _build_records(people_rows, mapping, reference)
 
-    events = _build_events(frame, mapping, vocabulary, person_keys, accepted, row_numbers, positions, quarantine, reference)
-    relationships = _build_relationships(frame, mapping, person_keys, accepted, row_numbers, positions, quarantine, reference)
+    events = _build_events(
+        frame,
+        mapping,
+        vocabulary,
+        person_keys,
+        accepted,
+        row_numbers,
+        positions,
+        quarantine,
+        reference,
+    )
+    relationships = _build_relationships(
+        frame, mapping, person_keys, accepted, row_numbers, positions, quarantine, reference
+    )
     q = quarantine.table(frame, row_numbers, _adapter_rejects(raw))
 
     rows_q = int(rejected.sum()) + len(raw.rejects)
@@ -557,12 +610,24 @@ def _build_events(
             ignored = raw_type[mask].isin([c for c, v in table.items() if v is None])
         unknown = ~ignored & ~typ.isin(list(vocabulary.types))
         where = _describe_spec(spec.type)
-        quarantine.add(f.index[unknown.to_numpy()].to_numpy(), "item", "unknown_event_code", where, f"event code in {where} is not a known intervention; event {k} of the row left out")
+        quarantine.add(
+            f.index[unknown.to_numpy()].to_numpy(),
+            "item",
+            "unknown_event_code",
+            where,
+            f"event code in {where} is not a known intervention; event {k} of the row left out",
+        )
         values = {name: evaluate_field(fs, f, mapping.code_maps) for name, fs in spec.fields.items()}
-        start, start_invalid = _dates(values.get("start_date", _none_series(f.index)), mapping.date_formats, reference)
+        start, _ = _dates(values.get("start_date", _none_series(f.index)), mapping.date_formats, reference)
         bad_start = ~unknown & ~ignored & start.isna()
         sd_col = _describe_spec(spec.fields["start_date"])
-        quarantine.add(f.index[bad_start.to_numpy()].to_numpy(), "item", "invalid_event_date", sd_col, f"event {k} of the row has no readable start date in {sd_col}; event left out")
+        quarantine.add(
+            f.index[bad_start.to_numpy()].to_numpy(),
+            "item",
+            "invalid_event_date",
+            sd_col,
+            f"event {k} of the row has no readable start date in {sd_col}; event left out",
+        )
         ok = ~unknown & ~ignored & ~bad_start
         if not ok.any():
             continue
@@ -607,7 +672,9 @@ def _endpoint_keys(
     assert end.value is not None and end.identifier is not None
     value = evaluate_field(end.value, frame, mapping.code_maps)
     if end.identifier == "nhs_number":
-        std = standardise_nhs_number(value).rename(columns={"nhs_number_std": "std", "nhs_number_valid": "valid"})
+        std = standardise_nhs_number(value).rename(
+            columns={"nhs_number_std": "std", "nhs_number_valid": "valid"}
+        )
     else:
         std = standardise_upn(value).rename(columns={"upn_std": "std", "upn_valid": "valid"})
     ident_type = pd.Series(end.identifier, index=frame.index, dtype=object).where(std["std"].notna(), None)
@@ -636,11 +703,29 @@ def _build_relationships(
         typ = evaluate_field(spec.type, f, mapping.code_maps)
         stated = from_key.notna() & (to_key.notna() | to_ident.notna() | to_invalid) & typ.notna()
         bad_ident = stated & to_invalid
-        quarantine.add(f.index[bad_ident.to_numpy()].to_numpy(), "item", "unresolved_relationship", _describe_spec(spec.to.value) if spec.to.value else None, f"relationship {k}: the {spec.to.identifier} fails its check; relationship left out")
+        quarantine.add(
+            f.index[bad_ident.to_numpy()].to_numpy(),
+            "item",
+            "unresolved_relationship",
+            _describe_spec(spec.to.value) if spec.to.value else None,
+            f"relationship {k}: the {spec.to.identifier} fails its check; relationship left out",
+        )
         bad_type = stated & ~bad_ident & ~typ.isin(list(RELATIONSHIP_TYPES))
-        quarantine.add(f.index[bad_type.to_numpy()].to_numpy(), "item", "unresolved_relationship", _describe_spec(spec.type), f"relationship {k}: type is not a known relationship type; relationship left out")
+        quarantine.add(
+            f.index[bad_type.to_numpy()].to_numpy(),
+            "item",
+            "unresolved_relationship",
+            _describe_spec(spec.type),
+            f"relationship {k}: type is not a known relationship type; relationship left out",
+        )
         self_ref = stated & ~bad_ident & ~bad_type & (from_key == to_key)
-        quarantine.add(f.index[self_ref.to_numpy()].to_numpy(), "item", "unresolved_relationship", None, f"relationship {k}: a record cannot be related to itself; relationship left out")
+        quarantine.add(
+            f.index[self_ref.to_numpy()].to_numpy(),
+            "item",
+            "unresolved_relationship",
+            None,
+            f"relationship {k}: a record cannot be related to itself; relationship left out",
+        )
         ok = stated & ~bad_ident & ~bad_type & ~self_ref
         if not ok.any():
             continue

@@ -91,7 +91,18 @@ class FieldSpec:
     split: str | None = None  # alias_names
     at: FieldSpec | None = None  # age: the date the age was recorded at
 
-    _KEYS = ("column", "columns", "sep", "template", "value", "map", "default", "order", "split", "at")
+    _KEYS = (
+        "column",
+        "columns",
+        "sep",
+        "template",
+        "value",
+        "map",
+        "default",
+        "order",
+        "split",
+        "at",
+    )
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> FieldSpec:
@@ -269,7 +280,10 @@ class Endpoint:
             return cls(role=d)
         _check_keys(d, ("source", "id", "identifier", "value"), where)
         if "id" in d:
-            return cls(source=str(d.get("source", this_source)), id=FieldSpec.from_dict(d["id"], f"{where}.id"))
+            return cls(
+                source=str(d.get("source", this_source)),
+                id=FieldSpec.from_dict(d["id"], f"{where}.id"),
+            )
         if "identifier" in d:
             if d["identifier"] not in IDENTIFIER_TYPES:
                 raise _fail(f"{where}.identifier", f"must be one of {list(IDENTIFIER_TYPES)}")
@@ -315,13 +329,15 @@ class RelationshipSpec:
         if spec.from_.identifier is not None:
             raise _fail(f"{where}.from", "the from end must be a person of the row or a record")
         if spec.type.value is not None and spec.type.value not in RELATIONSHIP_TYPES:
-            raise _fail(
-                f"{where}.type", f"{spec.type.value!r} is not one of {sorted(RELATIONSHIP_TYPES)}"
-            )
+            raise _fail(f"{where}.type", f"{spec.type.value!r} is not one of {sorted(RELATIONSHIP_TYPES)}")
         return spec
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"from": self.from_.to_dict(), "to": self.to.to_dict(), "type": self.type.to_dict()}
+        out: dict[str, Any] = {
+            "from": self.from_.to_dict(),
+            "to": self.to.to_dict(),
+            "type": self.type.to_dict(),
+        }
         out.update({k: v.to_dict() for k, v in self.fields.items()})
         if self.when:
             out["when"] = [f.to_dict() for f in self.when]
@@ -399,7 +415,9 @@ class SourceMapping:
         people_raw = d["people"]
         if not isinstance(people_raw, Mapping) or not people_raw:
             raise _fail(f"{where}.people", "must map at least one role to a person spec")
-        people = {str(r): PersonSpec.from_dict(str(r), p, f"{where}.people.{r}") for r, p in people_raw.items()}
+        people = {
+            str(r): PersonSpec.from_dict(str(r), p, f"{where}.people.{r}") for r, p in people_raw.items()
+        }
         code_maps_raw = d.get("code_maps") or {}
         _check_keys(code_maps_raw, list(code_maps_raw), f"{where}.code_maps")
         code_maps = {
@@ -435,7 +453,10 @@ class SourceMapping:
                 raise _fail(where, f"map {spec.map!r} is not defined under code_maps")
         for i, ev in enumerate(self.events):
             if ev.person not in self.people:
-                raise _fail(f"{where}.events[{i}].person", f"{ev.person!r} is not one of the people {sorted(self.people)}")
+                raise _fail(
+                    f"{where}.events[{i}].person",
+                    f"{ev.person!r} is not one of the people {sorted(self.people)}",
+                )
         for i, rel in enumerate(self.relationships):
             for end_name, end in (("from", rel.from_), ("to", rel.to)):
                 if end.role is not None and end.role not in self.people:
@@ -468,8 +489,8 @@ class SourceMapping:
             cols += spec.referenced_columns()
         for flt in self.filters:
             cols.append(flt.column)
-        for item in (*self.events, *self.relationships):
-            cols += [f.column for f in item.when]
+        for when in [e.when for e in self.events] + [r.when for r in self.relationships]:
+            cols += [f.column for f in when]
         return list(dict.fromkeys(cols))
 
     def to_dict(self) -> dict[str, Any]:

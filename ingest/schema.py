@@ -53,7 +53,11 @@ RECORDS = pa.schema(
         _col("middle_names", _STR, "Middle names as recorded, space separated."),
         _col("family_name", _STR, "Family name (surname) as recorded."),
         _col("alias_names", _STR_LIST, "Former, birth and alias family names as recorded."),
-        _col("given_name_std", _STR, "Given name for matching: upper case, accents folded, no titles."),
+        _col(
+            "given_name_std",
+            _STR,
+            "Given name for matching: upper case, accents folded, no titles.",
+        ),
         _col("middle_names_std", _STR, "Middle names for matching."),
         _col("family_name_std", _STR, "Family name for matching; hyphens kept, apostrophes removed."),
         _col("alias_names_std", _STR_LIST, "Alias family names for matching."),
@@ -78,7 +82,11 @@ RECORDS = pa.schema(
         _col("address_from", _DATE, "Date the person is recorded as living at the address from."),
         _col("address_to", _DATE, "Date the person left the address, where known."),
         _col("household_ref", _STR, "Source-scoped household/tenancy reference (`source:ref`)."),
-        _col("quality_flags", _STR_LIST, "Field problems kept rather than rejected (see QUALITY_FLAGS)."),
+        _col(
+            "quality_flags",
+            _STR_LIST,
+            "Field problems kept rather than rejected (see QUALITY_FLAGS).",
+        ),
     ]
 )
 
@@ -97,7 +105,11 @@ EVENTS = pa.schema(
         _col("risk", _STR, "Risk grading where recorded (e.g. DASH standard/medium/high)."),
         _col("incident_id", _STR, "Source-scoped incident or episode reference."),
         _col("lead_practitioner", _STR, "Allocated worker or lead professional, as recorded."),
-        _col("sensitivity", _STR, "standard | sensitive | restricted (vocabulary default or mapping)."),
+        _col(
+            "sensitivity",
+            _STR,
+            "standard | sensitive | restricted (vocabulary default or mapping).",
+        ),
         _col("row_number", _INT, "Source data row (1-based) the event came from."),
     ]
 )
@@ -108,12 +120,25 @@ STATED_RELATIONSHIPS = pa.schema(
         _col("source", _STR, "Source that states the relationship.", nullable=False),
         _col("from_record_key", _STR, "The record the relationship is read from.", nullable=False),
         _col("to_record_key", _STR, "The other record, when the source names it by record."),
-        _col("to_identifier_type", _STR, "`nhs_number` or `upn` when the other person is named only by identifier."),
+        _col(
+            "to_identifier_type",
+            _STR,
+            "`nhs_number` or `upn` when the other person is named only by identifier.",
+        ),
         _col("to_identifier", _STR, "That identifier, standardised (valid ones only)."),
-        _col("relationship_type", _STR, "One of RELATIONSHIP_TYPES, read 'from is <type> of to'.", nullable=False),
+        _col(
+            "relationship_type",
+            _STR,
+            "One of RELATIONSHIP_TYPES, read 'from is <type> of to'.",
+            nullable=False,
+        ),
         _col("start_date", _DATE, "From when the source says it held."),
         _col("end_date", _DATE, "Until when, where stated."),
-        _col("incident_id", _STR, "Incident that states it (e.g. victim and perpetrator of one DA incident)."),
+        _col(
+            "incident_id",
+            _STR,
+            "Incident that states it (e.g. victim and perpetrator of one DA incident).",
+        ),
         _col("row_number", _INT, "Source data row (1-based)."),
     ]
 )
@@ -122,7 +147,12 @@ QUARANTINE = pa.schema(
     [
         _col("source", _STR, "Source name.", nullable=False),
         _col("row_number", _INT, "Source data row (1-based; for CSV the record, not the line)."),
-        _col("scope", _STR, "`row`: the whole row was rejected; `item`: one event/person/relationship of an accepted row.", nullable=False),
+        _col(
+            "scope",
+            _STR,
+            "`row`: the whole row was rejected; `item`: one event/person/relationship of an accepted row.",
+            nullable=False,
+        ),
         _col("reason", _STR, "Reason code (see QUARANTINE_REASONS).", nullable=False),
         _col("column", _STR, "Column at fault, where one is."),
         _col("message", _STR, "What was wrong, in words; never contains the values.", nullable=False),
@@ -134,7 +164,11 @@ PERSON_INDEX = pa.schema(
     [
         _col("record_key", _STR, "A record (see `records`).", nullable=False),
         _col("person_id", _STR, "The person it belongs to; stable from run to run.", nullable=False),
-        _col("cluster_confidence", pa.float64(), "Weakest match probability holding the person's records together (1 alone)."),
+        _col(
+            "cluster_confidence",
+            pa.float64(),
+            "Weakest match probability holding the person's records together (1 alone).",
+        ),
     ]
 )
 
@@ -184,9 +218,7 @@ RELATIONSHIP_TYPES: dict[str, str] = {
     "household_member": "from and to live in one household (undirected)",
     "perpetrator_of_abuse_against": "from is the alleged perpetrator in an incident where to is the victim",
 }
-UNDIRECTED_RELATIONSHIPS = frozenset(
-    {"partner", "spouse", "ex_partner", "sibling", "household_member"}
-)
+UNDIRECTED_RELATIONSHIPS = frozenset({"partner", "spouse", "ex_partner", "sibling", "household_member"})
 
 QUALITY_FLAGS: dict[str, str] = {
     "dob_invalid": "a date of birth was recorded but is impossible or unparseable",

@@ -126,7 +126,11 @@ def ingest_sources(
 
     records = concat("records")
     rels, dangling_q = _dangling(done, set(records["record_key"]))
-    quarantine = pd.concat([concat("quarantine"), dangling_q], ignore_index=True) if len(dangling_q) else concat("quarantine")
+    quarantine = (
+        pd.concat([concat("quarantine"), dangling_q], ignore_index=True)
+        if len(dangling_q)
+        else concat("quarantine")
+    )
     if len(dangling_q):
         extra = dangling_q.groupby("source").size()
         for source, n in extra.items():
@@ -134,8 +138,12 @@ def ingest_sources(
             reasons = dict(c.quarantine_reasons)
             reasons["unresolved_relationship"] = reasons.get("unresolved_relationship", 0) + int(n)
             counts[str(source)] = SourceCounts(
-                **{**c.__dict__, "items_quarantined": c.items_quarantined + int(n),
-                   "stated_relationships": c.stated_relationships - int(n), "quarantine_reasons": reasons}
+                **{
+                    **c.__dict__,
+                    "items_quarantined": c.items_quarantined + int(n),
+                    "stated_relationships": c.stated_relationships - int(n),
+                    "quarantine_reasons": reasons,
+                }
             )
     return IngestResult(
         records=records,

@@ -26,7 +26,10 @@ stdout = Console()
 log = logging.getLogger("kinlink")
 
 _WORKSPACE = click.option(
-    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), required=True,
+    "--workspace",
+    "-w",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
     help="Workspace folder the stage reads from and writes to.",
 )
 
@@ -52,10 +55,21 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the agency extracts (and truth/ beside them) into.")
-@click.option("--people", "-n", type=click.IntRange(min=10), default=2000, show_default=True,
-              help="Approximate number of people in the synthetic local authority.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the agency extracts (and truth/ beside them) into.",
+)
+@click.option(
+    "--people",
+    "-n",
+    type=click.IntRange(min=10),
+    default=2000,
+    show_default=True,
+    help="Approximate number of people in the synthetic local authority.",
+)
 @click.option("--seed", type=int, default=42, show_default=True, help="Random seed; same seed, same files.")
 def synth(out: Path, people: int, seed: int) -> None:
     """Generate a synthetic local authority and its agency extracts, with ground truth.
@@ -73,7 +87,10 @@ def synth(out: Path, people: int, seed: int) -> None:
     for source, path in summary.files.items():
         if source in summary.rows:
             table.add_row(
-                source, str(Path(path).name), f"{summary.rows[source]:,}", f"{summary.records.get(source, 0):,}"
+                source,
+                str(Path(path).name),
+                f"{summary.rows[source]:,}",
+                f"{summary.records.get(source, 0):,}",
             )
     stdout.print(table)
     stdout.print(f"wrote extracts to {out}/ and the ground truth to {out}/truth/ ({summary.seconds:.1f}s)")
@@ -81,13 +98,28 @@ def synth(out: Path, people: int, seed: int) -> None:
 
 def _ingest_table(counts: dict[str, SourceCounts]) -> Table:
     table = Table(title="ingest: rows read = accepted + quarantined, per source")
-    for col in ("source", "rows read", "accepted", "quarantined", "records", "events", "relationships", "items quarantined"):
+    for col in (
+        "source",
+        "rows read",
+        "accepted",
+        "quarantined",
+        "records",
+        "events",
+        "relationships",
+        "items quarantined",
+    ):
         table.add_column(col, justify="left" if col == "source" else "right")
     for name, c in counts.items():
         ok = "" if c.rows_read == c.rows_accepted + c.rows_quarantined else " !"
         table.add_row(
-            name, f"{c.rows_read:,}{ok}", f"{c.rows_accepted:,}", f"{c.rows_quarantined:,}", f"{c.records:,}",
-            f"{c.events:,}", f"{c.stated_relationships:,}", f"{c.items_quarantined:,}",
+            name,
+            f"{c.rows_read:,}{ok}",
+            f"{c.rows_accepted:,}",
+            f"{c.rows_quarantined:,}",
+            f"{c.records:,}",
+            f"{c.events:,}",
+            f"{c.stated_relationships:,}",
+            f"{c.items_quarantined:,}",
         )
     return table
 
@@ -96,8 +128,12 @@ def _progress_callback(total: int) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("[bold]ingest[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]ingest[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
     task = progress.add_task("sources", total=total)
 
@@ -108,14 +144,28 @@ def _progress_callback(total: int) -> Any:
 
 
 @cli.command()
-@click.option("--data", "-d", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder holding the agency extracts the mappings name.")
+@click.option(
+    "--data",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder holding the agency extracts the mappings name.",
+)
 @_WORKSPACE
-@click.option("--sources", "-s", type=click.Path(path_type=Path), multiple=True,
-              help="Mapping file or folder of mappings (repeatable). Default: the shipped config/sources.")
-@click.option("--vocabulary", type=click.Path(dir_okay=False, path_type=Path),
-              default=config_path("interventions.yaml"), show_default=False,
-              help="Intervention vocabulary. Default: the shipped config/interventions.yaml.")
+@click.option(
+    "--sources",
+    "-s",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Mapping file or folder of mappings (repeatable). Default: the shipped config/sources.",
+)
+@click.option(
+    "--vocabulary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=config_path("interventions.yaml"),
+    show_default=False,
+    help="Intervention vocabulary. Default: the shipped config/interventions.yaml.",
+)
 def ingest(data: Path, workspace: Path, sources: tuple[Path, ...], vocabulary: Path) -> None:
     """Read every agency extract through its mapping into the canonical tables.
 
@@ -148,8 +198,14 @@ def _link_summary(result: Any) -> Table:
         ("hard conflicts (never linked)", f"{f['hard_conflicts']:,}"),
         ("people", f"{f['people']:,}"),
         ("groups re-examined for cannot-link pairs", f"{f['components_reexamined']:,}"),
-        ("person ids merged / split since the last run", f"{f['id_merges']:,} / {f['id_splits']:,}"),
-        ("EM iterations (converged)", f"{f['em_iterations']} ({'yes' if f['em_converged'] else 'no'})"),
+        (
+            "person ids merged / split since the last run",
+            f"{f['id_merges']:,} / {f['id_splits']:,}",
+        ),
+        (
+            "EM iterations (converged)",
+            f"{f['em_iterations']} ({'yes' if f['em_converged'] else 'no'})",
+        ),
     ):
         table.add_row(label, value)
     return table
@@ -157,11 +213,25 @@ def _link_summary(result: Any) -> Table:
 
 @cli.command()
 @_WORKSPACE
-@click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Linkage settings YAML. Default: the shipped config/linkage.yaml.")
-@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A trained model (e.g. an earlier workspace's linkage_model.json), used without retraining.")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed for the random pairs that start EM.")
+@click.option(
+    "--settings",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Linkage settings YAML. Default: the shipped config/linkage.yaml.",
+)
+@click.option(
+    "--model",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A trained model (e.g. an earlier workspace's linkage_model.json), used without retraining.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seed for the random pairs that start EM.",
+)
 def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) -> None:
     """Resolve the workspace's records into people (Fellegi-Sunter, EM-trained, unsupervised).
 
@@ -175,16 +245,25 @@ def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) 
     if settings is not None and model is not None:
         raise click.UsageError("give --settings or --model, not both")
     with console.status("link: starting") as status:
-        result = run_link(Workspace(workspace), settings, model=model, seed=seed,
-                          progress=lambda msg: status.update(f"link: {msg}"))
+        result = run_link(
+            Workspace(workspace),
+            settings,
+            model=model,
+            seed=seed,
+            progress=lambda msg: status.update(f"link: {msg}"),
+        )
     stdout.print(_link_summary(result))
     stdout.print(f"wrote person_index, persons and pairs to {workspace}/")
 
 
 @cli.command()
 @_WORKSPACE
-@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Ground truth: Parquet or CSV with source, source_record_id, person_id.")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Ground truth: Parquet or CSV with source, source_record_id, person_id.",
+)
 def evaluate(workspace: Path, truth: Path) -> None:
     """Score the workspace's person_index against ground truth (pairwise, cross-source, B-cubed)."""
     import pandas as pd
@@ -202,7 +281,11 @@ def evaluate(workspace: Path, truth: Path) -> None:
     table = Table(title=f"evaluation against {truth.name}")
     for col in ("measure", "precision", "recall", "F1"):
         table.add_column(col, justify="left" if col == "measure" else "right")
-    for name, key in (("pairwise", "pairwise"), ("pairwise, across sources", "cross_source"), ("B-cubed", "bcubed")):
+    for name, key in (
+        ("pairwise", "pairwise"),
+        ("pairwise, across sources", "cross_source"),
+        ("B-cubed", "bcubed"),
+    ):
         r = result[key]
         table.add_row(name, f"{r['precision']:.4f}", f"{r['recall']:.4f}", f"{r['f1']:.4f}")
     stdout.print(table)
@@ -217,8 +300,12 @@ def evaluate(workspace: Path, truth: Path) -> None:
 @_WORKSPACE
 @click.argument("record_a")
 @click.argument("record_b")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also draw the waterfall chart to this PNG or SVG file.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the waterfall chart to this PNG or SVG file.",
+)
 def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -> None:
     """Explain the match weight of two records (by record_key), field by field."""
     from kinlink.pipeline import MODEL_FILE
@@ -235,7 +322,13 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
     for col in ("term", "level", "weight", "running total", "probability"):
         view.add_column(col, justify="left" if col in ("term", "level") else "right")
     for row in table.itertuples():
-        view.add_row(row.term, row.level, f"{row.weight:+.2f}", f"{row.cumulative:+.2f}", f"{row.probability:.4f}")
+        view.add_row(
+            str(row.term),
+            str(row.level),
+            f"{row.weight:+.2f}",
+            f"{row.cumulative:+.2f}",
+            f"{row.probability:.4f}",
+        )
     stdout.print(view)
     if table.attrs.get("hard_conflict"):
         stdout.print("hard conflict: these two records are never put in one person")
@@ -244,8 +337,14 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
 
 
 @cli.command("run")
-@click.option("--config", "-c", "config_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Pipeline YAML (see config/pipeline.yaml).")
+@click.option(
+    "--config",
+    "-c",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Pipeline YAML (see config/pipeline.yaml).",
+)
 def run_cmd(config_file: Path) -> None:
     """Run the whole job the pipeline config describes, stage by stage."""
     from ingest.sources import load_mappings

@@ -15,12 +15,20 @@ from ingest.canonicalise import SourceCounts
 from ingest.errors import SettingsError
 from ingest.sources import IngestResult, ingest_sources, load_mappings
 from ingest.vocabulary import load_vocabulary
-from linkage import LinkageSettings, LinkResult, link_records
 from kinlink.manifest import package_versions, stage_entry, utc_now
 from kinlink.paths import config_path
 from kinlink.workspace import Workspace
+from linkage import LinkageSettings, LinkResult, link_records
 
-__all__ = ["STAGES", "PipelineConfig", "RunSummary", "load_pipeline", "run", "run_ingest", "run_link"]
+__all__ = [
+    "STAGES",
+    "PipelineConfig",
+    "RunSummary",
+    "load_pipeline",
+    "run",
+    "run_ingest",
+    "run_link",
+]
 
 STAGES: tuple[str, ...] = ("ingest", "link")
 
@@ -96,14 +104,20 @@ def load_pipeline(path: Path | str) -> PipelineConfig:
 def run_ingest(
     data: Path | str,
     workspace: Workspace,
-    sources: Sequence[Path | str] = (config_path("sources"),),
-    vocabulary: Path | str = config_path("interventions.yaml"),
+    sources: Sequence[Path | str] | None = None,
+    vocabulary: Path | str | None = None,
     *,
     today: dt.date | None = None,
     on_source: SourceProgress | None = None,
 ) -> IngestResult:
-    """Ingest every source into ``workspace``: the canonical tables and the manifest's ingest entry."""
+    """Ingest every source into ``workspace``: the canonical tables and the manifest's ingest entry.
+
+    ``sources`` and ``vocabulary`` default to the shipped `config/sources/` and
+    `config/interventions.yaml`.
+    """
     started, t0 = utc_now(), time.perf_counter()
+    sources = sources if sources is not None else (config_path("sources"),)
+    vocabulary = vocabulary if vocabulary is not None else config_path("interventions.yaml")
     mappings = load_mappings(sources)
     vocab = load_vocabulary(vocabulary)
     data = Path(data)
@@ -137,7 +151,15 @@ def run_ingest(
 
 
 def _totals(counts: Mapping[str, SourceCounts]) -> dict[str, int]:
-    keys = ("rows_read", "rows_accepted", "rows_quarantined", "items_quarantined", "records", "events", "stated_relationships")
+    keys = (
+        "rows_read",
+        "rows_accepted",
+        "rows_quarantined",
+        "items_quarantined",
+        "records",
+        "events",
+        "stated_relationships",
+    )
     return {k: sum(int(getattr(c, k)) for c in counts.values()) for k in keys}
 
 
@@ -162,18 +184,37 @@ def run_link(
     """
     started, t0 = utc_now(), time.perf_counter()
     records = workspace.read_frame("records")
-    stated = workspace.read_frame("stated_relationships") if workspace.has_table("stated_relationships") else None
+    stated = (
+        workspace.read_frame("stated_relationships") if workspace.has_table("stated_relationships") else None
+    )
     previous = workspace.read_frame("person_index") if workspace.has_table("person_index") else None
     if model is not None:
-        result = link_records(records, LinkageSettings.load(model), stated_relationships=stated, previous_index=previous, seed=seed, train=False, progress=progress)
+        result = link_records(
+            records,
+            LinkageSettings.load(model),
+            stated_relationships=stated,
+            previous_index=previous,
+            seed=seed,
+            train=False,
+            progress=progress,
+        )
     else:
-        result = link_records(records, LinkageSettings.load(settings), stated_relationships=stated, previous_index=previous, seed=seed, progress=progress)
+        result = link_records(
+            records,
+            LinkageSettings.load(settings),
+            stated_relationships=stated,
+            previous_index=previous,
+            seed=seed,
+            progress=progress,
+        )
     with workspace.lock():
         tables = {
             "pairs": workspace.write_table("pairs", result.pairs),
             "person_index": workspace.write_table("person_index", result.person_index),
             "persons": workspace.write_table("persons", result.persons),
-            "person_id_changes": workspace.write_table("person_id_changes", result.id_changes.astype({"records": "int64"})),
+            "person_id_changes": workspace.write_table(
+                "person_id_changes", result.id_changes.astype({"records": "int64"})
+            ),
         }
         workspace.write_json(MODEL_FILE, result.settings.to_dict())
         manifest = workspace.read_manifest()

@@ -92,7 +92,10 @@ class Workspace:
     def write_json(self, filename: str, document: Any) -> None:
         """Write a JSON document into the workspace atomically."""
         with self._atomic(self.path / filename) as tmp:
-            tmp.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+            tmp.write_text(
+                json.dumps(document, indent=2, sort_keys=False, default=str) + "\n",
+                encoding="utf-8",
+            )
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.write_json(self.manifest_path.name, manifest)

@@ -95,7 +95,9 @@ def _capped(codes: np.ndarray, max_block_size: int | None) -> tuple[np.ndarray, 
     return out, len(big)
 
 
-def _key_codes(prepared: pd.DataFrame, columns: Sequence[str], extra: pd.DataFrame | None = None) -> np.ndarray:
+def _key_codes(
+    prepared: pd.DataFrame, columns: Sequence[str], extra: pd.DataFrame | None = None
+) -> np.ndarray:
     """One int64 code per record for the tuple of ``columns`` (-1 when any is null).
 
     With ``extra`` (the right-hand columns of a reverse rule, in the same order) the codes
@@ -240,7 +242,14 @@ def block(
         lefts.append(a[new])
         rights.append(b[new])
         rule_ids.append(np.full(int(new.sum()), k, dtype=np.int16))
-        rows.append({"rule": rule.name, "pairs": all_pairs, "new_pairs": int(new.sum()), "blocks_left_out": left_out})
+        rows.append(
+            {
+                "rule": rule.name,
+                "pairs": all_pairs,
+                "new_pairs": int(new.sum()),
+                "blocks_left_out": left_out,
+            }
+        )
         all_codes[rule.name] = codes
     left = np.concatenate(lefts) if lefts else np.zeros(0, np.int64)
     right = np.concatenate(rights) if rights else np.zeros(0, np.int64)

@@ -15,7 +15,7 @@ of values, and every level is a numpy expression over the pairs: no Python loop 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -74,7 +74,11 @@ class PairView:
     def subset(self, mask: np.ndarray) -> PairView:
         """A view of some of the pairs, sharing the per-record codes."""
         return PairView(
-            self.prepared, self.left[mask], self.right[mask], nicknames=self.nicknames, codes=self._codes
+            self.prepared,
+            self.left[mask],
+            self.right[mask],
+            nicknames=self.nicknames,
+            codes=self._codes,
         )
 
     # per-record codes --------------------------------------------------------
@@ -166,7 +170,8 @@ class PairView:
             index = {v: i for i, v in enumerate(uniques)}
             n = np.int64(len(uniques))
             allowed = np.array(
-                [index[a] * n + index[b] for a, b in pairs if a in index and b in index], dtype=np.int64
+                [index[a] * n + index[b] for a, b in pairs if a in index and b in index],
+                dtype=np.int64,
             )
             both = (cl >= 0) & (cr >= 0)
             out = np.zeros(len(self), dtype=bool)
@@ -192,7 +197,6 @@ class PairView:
                 out |= (cr >= 0) & _member(self.left * n + cr, keys)
             self._cache[key] = out
         return self._cache[key]
-
 
     def lists_intersect(self, col_l: str, col_r: str | None = None) -> np.ndarray:
         """True where the left record's list ``col_l`` shares an item with the right's ``col_r``."""
@@ -578,7 +582,10 @@ def location() -> Comparison:
         "location",
         (
             NullLevel("no address or postcode", columns=("postcode", "address", "uprn")),
-            AnyExactLevel("same property (UPRN, address, or house number and street)", columns=("uprn", "address", "address_key")),
+            AnyExactLevel(
+                "same property (UPRN, address, or house number and street)",
+                columns=("uprn", "address", "address_key"),
+            ),
             ExactLevel("same postcode", column="postcode"),
             ExactLevel("same postcode sector", column="sector"),
             ExactLevel("same postcode district", column="district"),
@@ -594,21 +601,37 @@ def exact_match(column: str, name: str | None = None) -> Comparison:
     """A categorical field: missing, equal, different."""
     return Comparison(
         name or column,
-        (NullLevel(f"{column} missing", columns=(column,)), ExactLevel("equal", column=column), ElseLevel("different")),
+        (
+            NullLevel(f"{column} missing", columns=(column,)),
+            ExactLevel("equal", column=column),
+            ElseLevel("different"),
+        ),
         preset={"preset": "exact", "column": column, **({"name": name} if name else {})},
     )
 
 
-def fuzzy_text(column: str, name: str | None = None, thresholds: Sequence[float] = (0.95, 0.88)) -> Comparison:
+def fuzzy_text(
+    column: str, name: str | None = None, thresholds: Sequence[float] = (0.95, 0.88)
+) -> Comparison:
     """Any text field: missing, exact, Jaro–Winkler bands, different (e.g. a locality, or an
     identifier keyed by hand with typos)."""
-    levels: list[Level] = [NullLevel(f"{column} missing", columns=(column,)), ExactLevel("exact", column=column)]
-    levels += [JaroWinklerLevel(f"Jaro-Winkler >= {t}", column=column, threshold=float(t)) for t in thresholds]
+    levels: list[Level] = [
+        NullLevel(f"{column} missing", columns=(column,)),
+        ExactLevel("exact", column=column),
+    ]
+    levels += [
+        JaroWinklerLevel(f"Jaro-Winkler >= {t}", column=column, threshold=float(t)) for t in thresholds
+    ]
     levels.append(ElseLevel("different"))
     return Comparison(
         name or column,
         tuple(levels),
-        preset={"preset": "fuzzy_text", "column": column, "thresholds": list(thresholds), **({"name": name} if name else {})},
+        preset={
+            "preset": "fuzzy_text",
+            "column": column,
+            "thresholds": list(thresholds),
+            **({"name": name} if name else {}),
+        },
     )
 
 
@@ -641,7 +664,7 @@ def shared_child() -> Comparison:
     )
 
 
-_PRESETS = {
+_PRESETS: dict[str, Callable[..., Comparison]] = {
     "shared_child": shared_child,
     "given_name": given_name,
     "family_name": family_name,
@@ -665,7 +688,9 @@ def comparison_from_dict(d: Mapping[str, Any], where: str = "comparison") -> Com
     try:
         return factory(**params)
     except TypeError as exc:
-        raise SettingsError(f"{where}: bad parameters {sorted(params)} for preset {d['preset']!r} ({exc})") from None
+        raise SettingsError(
+            f"{where}: bad parameters {sorted(params)} for preset {d['preset']!r} ({exc})"
+        ) from None
 
 
 def grade_all(comparisons: Sequence[Comparison], v: PairView) -> dict[str, np.ndarray]:

@@ -139,9 +139,7 @@ class SplitMerge:
         return asdict(self)
 
 
-def pairwise_scores(
-    predicted: pd.DataFrame, truth: pd.DataFrame, *, within: Within = None
-) -> PairwiseScores:
+def pairwise_scores(predicted: pd.DataFrame, truth: pd.DataFrame, *, within: Within = None) -> PairwiseScores:
     """Pairwise precision, recall and F1 of a clustering against ground truth.
 
     Pairs are counted from cluster sizes, not listed, so this runs on millions of
@@ -401,9 +399,7 @@ def _truth_table(truth: pd.DataFrame) -> pd.DataFrame:
     else:
         _require(truth, ["source", "source_record_id", "person_id"], "truth")
         keys = truth["source"].astype(str) + ":" + truth["source_record_id"].astype(str)
-    table = pd.DataFrame(
-        {"record_key": keys.to_numpy(), "person_id": truth["person_id"].to_numpy()}
-    )
+    table = pd.DataFrame({"record_key": keys.to_numpy(), "person_id": truth["person_id"].to_numpy()})
     _check_rows(table, "truth")
     return table
 

@@ -40,23 +40,33 @@ def explain_pair(
     prepared, position, keys = prepare_for_linkage(records, stated_relationships)
     if uses_relational(settings) and stated_relationships is not None and person_index is not None:
         people = person_index.set_index("record_key")["person_id"].reindex(keys)
-        labels = np.zeros(len(prepared), dtype=np.int64)
-        labels[position] = pd.factorize(people)[0]
-        add_relational_columns(prepared, records.reset_index(drop=True), stated_relationships, position, labels)
+        people_labels = np.zeros(len(prepared), dtype=np.int64)
+        people_labels[position] = pd.factorize(people)[0]
+        add_relational_columns(
+            prepared, records.reset_index(drop=True), stated_relationships, position, people_labels
+        )
     where = {k: i for i, k in enumerate(keys)}
     missing = [k for k in (key_l, key_r) if k not in where]
     if missing:
         raise LinkageError(f"record key(s) not in the records table: {missing}")
-    left, right = np.array([position[where[key_l]]]), np.array([position[where[key_r]]])
+    pair = (np.array([position[where[key_l]]]), np.array([position[where[key_r]]]))
     nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
-    scored = PairScorer(prepared, settings, nicks, settings.parameters).score(left, right)
+    scored = PairScorer(prepared, settings, nicks, settings.parameters).score(*pair)
     stratum = int(scored.graded.strata[0])
-    labels = {c.name: c.levels[int(scored.graded.levels[0, j])].label for j, c in enumerate(settings.comparisons)}
-    labels.update({c.name: c.levels[int(scored.graded.context_levels[0, j])].label for j, c in enumerate(settings.context)})
+    labels = {
+        c.name: c.levels[int(scored.graded.levels[0, j])].label for j, c in enumerate(settings.comparisons)
+    }
+    labels.update(
+        {
+            c.name: c.levels[int(scored.graded.context_levels[0, j])].label
+            for j, c in enumerate(settings.context)
+        }
+    )
     rows = []
+    code = (*HOUSEHOLD_STRATA, "R")[stratum]
     for term, values in scored.terms.items():
         if term == "prior":
-            level = f"stratum {(*HOUSEHOLD_STRATA, 'R')[stratum]}: {STRATUM_LABELS[(*HOUSEHOLD_STRATA, 'R')[stratum]]}"
+            level = f"stratum {code}: {STRATUM_LABELS[code]}"
         elif term.startswith("tf_"):
             level = "term-frequency adjustment"
         else:
@@ -72,7 +82,9 @@ def explain_pair(
     return table
 
 
-def waterfall_chart(table: pd.DataFrame, path: Path | str, *, title: str = "Why this pair scored as it did") -> Path:
+def waterfall_chart(
+    table: pd.DataFrame, path: Path | str, *, title: str = "Why this pair scored as it did"
+) -> Path:
     """Draw the explanation as a waterfall chart (PNG or SVG by suffix)."""
     import matplotlib
 
@@ -89,11 +101,18 @@ def waterfall_chart(table: pd.DataFrame, path: Path | str, *, title: str = "Why 
     bars = ax.barh(ypos, weights, left=starts, color=colours, edgecolor="black", linewidth=0.6)
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    ax.set_yticks(ypos, [f"{t}: {lvl}" for t, lvl in zip(table["term"], table["level"], strict=True)], fontsize=8)
+    ax.set_yticks(
+        ypos,
+        [f"{t}: {lvl}" for t, lvl in zip(table["term"], table["level"], strict=True)],
+        fontsize=8,
+    )
     total = float(table["cumulative"].iloc[-1])
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("match weight (bits); green adds, hatched red takes away")
-    ax.set_title(f"{title}\nmatch weight {total:.1f} bits, probability {probability(np.array([total]))[0]:.4f}", fontsize=10)
+    ax.set_title(
+        f"{title}\nmatch weight {total:.1f} bits, probability {probability(np.array([total]))[0]:.4f}",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -45,6 +45,7 @@ def assign_ids(
     keys = pd.Series(record_keys).reset_index(drop=True).astype(str)
     frame = pd.DataFrame({"record_key": keys, "cluster": np.asarray(labels)})
     first_key = frame.groupby("cluster")["record_key"].min()
+    first_key.index = first_key.index.astype(np.int64)
     assigned: dict[int, str] = {}
     taken: set[str] = set()
     changes: list[dict[str, object]] = []
@@ -56,20 +57,20 @@ def assign_ids(
         overlap = known.groupby([id_column, "cluster"]).size().rename("n").reset_index()
         overlap = overlap.sort_values(["n", id_column, "cluster"], ascending=[False, True, True])
         used_ids: set[str] = set()
-        for old, cluster in zip(overlap[id_column], overlap["cluster"], strict=True):
+        for old, cluster in zip(overlap[id_column].tolist(), overlap["cluster"].tolist(), strict=True):
             if old in used_ids or cluster in assigned:
                 continue
             assigned[int(cluster)] = str(old)
             used_ids.add(str(old))
         per_cluster = known.groupby("cluster")[id_column].agg(lambda s: sorted(set(s)))
         per_old = known.groupby(id_column)["cluster"].agg(lambda s: sorted(set(s)))
-    for cluster, key in first_key.items():
-        if int(cluster) not in assigned:
+    for cluster, key in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
+        if cluster not in assigned:
             pid = new_id(prefix, str(key), taken)
-            assigned[int(cluster)] = pid
+            assigned[cluster] = pid
             taken.add(pid)
     if previous is not None and len(previous):
-        for cluster, olds in per_cluster.items():
+        for cluster, olds in zip(per_cluster.index.tolist(), per_cluster.tolist(), strict=True):
             if len(olds) > 1:
                 changes.append(
                     {

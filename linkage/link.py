@@ -17,7 +17,7 @@ import pandas as pd
 
 from ingest.schema import RECORDS
 from linkage.blocking import block
-from linkage.clustering import cluster_pairs
+from linkage.clustering import Clusters, cluster_pairs
 from linkage.errors import LinkageError
 from linkage.ids import assign_ids
 from linkage.model import (
@@ -40,7 +40,17 @@ Progress = Callable[[str], None]
 
 # Columns whose equality makes two records of one source the same record content.
 _CONTENT = (
-    "given_full", "middle", "family", "dob", "dob_est_days", "sex", "postcode", "address", "uprn", "nhs", "upn",
+    "given_full",
+    "middle",
+    "family",
+    "dob",
+    "dob_est_days",
+    "sex",
+    "postcode",
+    "address",
+    "uprn",
+    "nhs",
+    "upn",
 )
 
 
@@ -95,7 +105,12 @@ def _content_groups(prepared: pd.DataFrame) -> np.ndarray:
 
 # A parent is at least this much older than the child a source says they are the parent of.
 _GENERATION_YEARS = {
-    "mother": 12, "father": 12, "parent": 12, "step_parent": 12, "adoptive_parent": 12, "grandparent": 24,
+    "mother": 12,
+    "father": 12,
+    "parent": 12,
+    "step_parent": 12,
+    "adoptive_parent": 12,
+    "grandparent": 24,
 }
 
 
@@ -147,10 +162,16 @@ def prepare_for_linkage(
     prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
     reps = np.unique(rep_of)
     position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
-    return prepared_all.iloc[reps].reset_index(drop=True), position, prepared_all["record_key"].to_numpy()
+    return (
+        prepared_all.iloc[reps].reset_index(drop=True),
+        position,
+        prepared_all["record_key"].to_numpy(),
+    )
 
 
-def _regrade(scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray, names: set[str]) -> Graded:
+def _regrade(
+    scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray, names: set[str]
+) -> Graded:
     """``graded`` with the comparisons in ``names`` graded again (their inputs changed)."""
     view = scorer.view(left, right)
     levels = graded.levels.copy()
@@ -168,7 +189,9 @@ def _concat(a: Graded, b: Graded) -> Graded:
     )
 
 
-def _random_graded(scorer: PairScorer, settings: LinkageSettings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Graded]:
+def _random_graded(
+    scorer: PairScorer, settings: LinkageSettings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, Graded]:
     """Random record pairs (for the u-probabilities of strangers), graded."""
     prepared = scorer.prepared
     n = len(prepared)
@@ -178,7 +201,9 @@ def _random_graded(scorer: PairScorer, settings: LinkageSettings, rng: np.random
     return ra, rb, scorer.grade(scorer.view(ra, rb), household=False)
 
 
-def _train(scorer: PairScorer, graded: Graded, settings: LinkageSettings, random_graded: Graded) -> ModelParameters:
+def _train(
+    scorer: PairScorer, graded: Graded, settings: LinkageSettings, random_graded: Graded
+) -> ModelParameters:
     prepared = scorer.prepared
     person_levels = [len(c.levels) for c in settings.comparisons]
     context_levels = [len(c.levels) for c in settings.context]
@@ -260,7 +285,14 @@ def different_people(
 
 
 _PARENT_TYPES = {
-    "mother", "father", "parent", "step_parent", "adoptive_parent", "carer", "foster_carer", "parental_responsibility",
+    "mother",
+    "father",
+    "parent",
+    "step_parent",
+    "adoptive_parent",
+    "carer",
+    "foster_carer",
+    "parental_responsibility",
 }
 
 
@@ -325,7 +357,9 @@ def _shared_child_pairs(
     prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, link_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of records stated as parents of one person that no blocking rule found."""
-    table = pd.DataFrame({"rep": np.arange(len(prepared)), "person": prepared["children_any"]}).explode("person")
+    table = pd.DataFrame({"rep": np.arange(len(prepared)), "person": prepared["children_any"]}).explode(
+        "person"
+    )
     table = table.dropna()
     pairs = table.merge(table, on="person")
     pairs = pairs[pairs["rep_x"] < pairs["rep_y"]][["rep_x", "rep_y"]].drop_duplicates()
@@ -399,7 +433,12 @@ def link_records(
 
     say(f"blocking {len(prepared):,} distinct records")
     rules = [*household_rules(settings.household_block_size), *settings.rules]
-    blocked = block(prepared, rules, link_type=settings.link_type, max_pairs_per_rule=settings.max_pairs_per_rule)
+    blocked = block(
+        prepared,
+        rules,
+        link_type=settings.link_type,
+        max_pairs_per_rule=settings.max_pairs_per_rule,
+    )
     lap("block")
 
     cannot = different_people(records, stated_relationships, position)
@@ -408,6 +447,7 @@ def link_records(
     passes = 2 if uses_relational(settings) and stated_relationships is not None else 1
     random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None
     graded: Graded | None = None
+    clusters: Clusters | None = None
     for pass_no in range(1, passes + 1):
         if pass_no == 1:
             say(f"comparing {len(left):,} candidate pairs")
@@ -416,6 +456,7 @@ def link_records(
                 random_pairs = _random_graded(scorer, settings, rng)
         else:
             say("adding relational evidence: records stated as parents of the same person")
+            assert clusters is not None
             add_relational_columns(prepared, records, stated_relationships, position, clusters.labels)
             extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
             assert graded is not None
@@ -458,6 +499,7 @@ def link_records(
             cannot_pairs=cannot,
         )
         lap("cluster" if pass_no == 1 else "cluster_relational")
+    assert clusters is not None and scorer.params is not None
     ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index)
     person_index = pd.DataFrame(
         {
@@ -473,7 +515,7 @@ def link_records(
     facts = {
         "records": len(records),
         "distinct_records": len(prepared),
-        "candidate_pairs": int(len(left)),
+        "candidate_pairs": len(left),
         "relational_pass": passes == 2,
         "pairs_kept": len(pairs),
         "pairs_above_threshold": int((scored.probability >= threshold).sum()),

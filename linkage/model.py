@@ -279,14 +279,17 @@ def fit_rest(
     lam = 0.5
     for _ in range(max_iterations):
         logit = np.log(lam) - np.log1p(-lam) + fixed
-        for j, n in enumerate(context_levels):
+        for j in range(len(context_levels)):
             lv = levels[:, k_person + j]
             w = np.log(m[j][lv]) - np.log(uc[j][lv])
             w[lv == 0] = 0.0
             logit += w
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
         cp = counts * p
-        new_m = [_normalise(np.bincount(levels[:, k_person + j], weights=cp, minlength=n)) for j, n in enumerate(context_levels)]
+        new_m = [
+            _normalise(np.bincount(levels[:, k_person + j], weights=cp, minlength=n))
+            for j, n in enumerate(context_levels)
+        ]
         lam = float(np.clip(cp.sum() / max(counts.sum(), 1.0), 1e-6, 1 - 1e-6))
         delta = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True)) if m else 0.0
         m = new_m

@@ -52,7 +52,9 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     out["dob_conflict"] = grouped["_dob_real"].nunique().reindex(out.index).fillna(0) > 1
     out["dod"] = _mode(r, "dod").reindex(out.index)
     sources = r[["person_id", "source"]].drop_duplicates().sort_values(["person_id", "source"])
-    out["sources"] = _lists_by(sources["person_id"].to_numpy(), sources["source"].to_numpy()).reindex(out.index)
+    out["sources"] = _lists_by(sources["person_id"].to_numpy(), sources["source"].to_numpy()).reindex(
+        out.index
+    )
     out["record_count"] = grouped.size().reindex(out.index)
     out["cluster_confidence"] = (
         person_index.groupby("person_id")["cluster_confidence"].min().reindex(out.index)

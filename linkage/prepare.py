@@ -7,8 +7,9 @@ plain arrays. The result is a DataFrame with one row per record, in input order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import jellyfish
 import numpy as np
@@ -19,23 +20,63 @@ __all__ = ["PLACEHOLDER_GIVEN_NAMES", "load_nicknames", "nickname_pairs", "prepa
 
 # Given names agencies record before a child is named; they say nothing about the person.
 PLACEHOLDER_GIVEN_NAMES = frozenset(
-    {"BABY", "UNBORN", "INFANT", "BABY BOY", "BABY GIRL", "BOY", "GIRL", "UNNAMED", "NK", "NOT KNOWN", "UNKNOWN"}
+    {
+        "BABY",
+        "UNBORN",
+        "INFANT",
+        "BABY BOY",
+        "BABY GIRL",
+        "BOY",
+        "GIRL",
+        "UNNAMED",
+        "NK",
+        "NOT KNOWN",
+        "UNKNOWN",
+    }
 )
 _EPOCH = np.datetime64("1970-01-01", "D")
 _CANONICAL_INPUTS = (
-    "given_name_std", "middle_names_std", "family_name_std", "alias_names_std", "dob", "dob_estimated",
-    "sex", "postcode_std", "postcode_sector", "postcode_district", "uprn", "address_std",
-    "nhs_number_std", "upn_std",
+    "given_name_std",
+    "middle_names_std",
+    "family_name_std",
+    "alias_names_std",
+    "dob",
+    "dob_estimated",
+    "sex",
+    "postcode_std",
+    "postcode_sector",
+    "postcode_district",
+    "uprn",
+    "address_std",
+    "nhs_number_std",
+    "upn_std",
 )
 # canonical columns the matcher does not read (kept out of the prepared table)
 _CANONICAL_OTHER = (
-    "source_record_id", "row_number", "extract_date", "agency", "given_name", "middle_names", "family_name",
-    "alias_names", "dod", "nhs_number", "nhs_number_valid", "upn", "upn_valid", "address", "postcode",
-    "postcode_valid", "address_from", "address_to", "household_ref", "quality_flags",
+    "source_record_id",
+    "row_number",
+    "extract_date",
+    "agency",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "alias_names",
+    "dod",
+    "nhs_number",
+    "nhs_number_valid",
+    "upn",
+    "upn_valid",
+    "address",
+    "postcode",
+    "postcode_valid",
+    "address_from",
+    "address_to",
+    "household_ref",
+    "quality_flags",
 )
 
 
-def _map_unique(s: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
+def _map_unique(s: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """Apply ``func`` once per distinct non-null value of ``s``."""
     values = s.dropna().unique()
     table = {v: func(v) for v in values}
@@ -112,14 +153,17 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     def part(i: int) -> Callable[[pd.Series], pd.Series]:
         def derive(u: pd.Series) -> pd.Series:
             parts = u.str.split(r"[ -]", n=1, regex=True)
-            return parts.str[i].where(parts.str.len() > 1, None)
+            two = parts.map(len) > 1
+            return parts.str[i].where(two, None)
 
         return derive
 
     out["family_part1"] = _on_distinct(family, part(0))
     out["family_part2"] = _on_distinct(family, part(1))
     aliases = r["alias_names_std"].to_numpy(dtype=object)
-    out["aliases"] = [a if isinstance(a, (list, np.ndarray)) else [] for a in aliases]
+    out["aliases"] = pd.Series(
+        [a if isinstance(a, (list, np.ndarray)) else [] for a in aliases], dtype=object
+    )
 
     dob_all = pd.to_datetime(r["dob"], errors="coerce")
     estimated = r["dob_estimated"].astype("boolean").fillna(False).astype(bool)
@@ -175,9 +219,3 @@ def nickname_pairs(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
                 if a != b:
                     pairs.add((a, b))
     return pairs
-
-
-def frequencies(values: pd.Series) -> Mapping[str, float]:
-    """Share of non-null records holding each value (for term-frequency adjustments)."""
-    counts = values.dropna().value_counts(normalize=True)
-    return counts.to_dict()

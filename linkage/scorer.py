@@ -15,7 +15,14 @@ import pandas as pd
 from linkage.blocking import BlockingRule, _capped, _key_codes
 from linkage.comparisons import PairView
 from linkage.model import ModelParameters
-from linkage.scoring import Graded, grade_pairs, probability, tf_adjustments, total_weight, weight_terms
+from linkage.scoring import (
+    Graded,
+    grade_pairs,
+    probability,
+    tf_adjustments,
+    total_weight,
+    weight_terms,
+)
 from linkage.settings import LinkageSettings
 
 __all__ = ["PairScorer", "ScoredPairs", "household_rules"]
@@ -99,7 +106,9 @@ class PairScorer:
             conflict |= (graded.levels[:, j] == len(comparisons[j].levels) - 1) & far
         conflict |= self.generation_conflicts(view)
         if "mother_of" in self.prepared.columns:  # the mother and the father of one child
-            conflict |= view.lists_intersect("mother_of", "father_of") | view.lists_intersect("father_of", "mother_of")
+            conflict |= view.lists_intersect("mother_of", "father_of") | view.lists_intersect(
+                "father_of", "mother_of"
+            )
         return conflict
 
     def generation_conflicts(self, view: PairView) -> np.ndarray:
@@ -130,8 +139,14 @@ class PairScorer:
         view = self.view(left, right)
         graded = graded if graded is not None else self.grade(view)
         tf = tf_adjustments(
-            view, graded, self.settings.comparisons, self.settings.context, self.frequencies, self.tf_base,
-            self.settings.model.term_frequency, self.settings.model.max_tf_adjustment,
+            view,
+            graded,
+            self.settings.comparisons,
+            self.settings.context,
+            self.frequencies,
+            self.tf_base,
+            self.settings.model.term_frequency,
+            self.settings.model.max_tf_adjustment,
         )
         terms = weight_terms(self.params, graded, tf)
         weight = total_weight(terms)

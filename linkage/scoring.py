@@ -57,7 +57,10 @@ def assign_strata(context_levels: np.ndarray, enumerated: np.ndarray) -> np.ndar
 
 
 def grade_pairs(
-    view: PairView, comparisons: Sequence[Comparison], context: Sequence[Comparison], enumerated: np.ndarray
+    view: PairView,
+    comparisons: Sequence[Comparison],
+    context: Sequence[Comparison],
+    enumerated: np.ndarray,
 ) -> Graded:
     n = len(view)
     levels = np.empty((n, len(comparisons)), dtype=np.int8)
@@ -113,7 +116,9 @@ def tf_adjustments(
     return out
 
 
-def weight_terms(params: ModelParameters, graded: Graded, tf: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def weight_terms(
+    params: ModelParameters, graded: Graded, tf: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Every additive term of the match weight, by name (``prior``, each comparison, ``tf_*``)."""
     strata = graded.strata
     terms = {"prior": params.prior_weights().astype(np.float32)[strata]}

@@ -109,7 +109,16 @@ class LinkageSettings:
     nicknames: Path | None = None
     parameters: ModelParameters | None = None
 
-    _KEYS = ("link_type", "blocking", "comparisons", "context", "model", "clustering", "nicknames", "parameters")
+    _KEYS = (
+        "link_type",
+        "blocking",
+        "comparisons",
+        "context",
+        "model",
+        "clustering",
+        "nicknames",
+        "parameters",
+    )
 
     @classmethod
     def from_dict(cls, d: Any, base_dir: Path | str | None = None) -> LinkageSettings:
@@ -117,7 +126,9 @@ class LinkageSettings:
         link_type = d.get("link_type", "link_and_dedupe")
         if link_type not in LINK_TYPES:
             raise SettingsError(f"link_type: {link_type!r} is not one of {list(LINK_TYPES)}")
-        blocking = _check(d.get("blocking"), ("rules", "max_pairs_per_rule", "household_block_size"), "blocking")
+        blocking = _check(
+            d.get("blocking"), ("rules", "max_pairs_per_rule", "household_block_size"), "blocking"
+        )
         rules_raw = blocking.get("rules") or []
         if not rules_raw:
             raise SettingsError("blocking.rules: give at least one blocking rule")
@@ -125,7 +136,9 @@ class LinkageSettings:
         comparisons = tuple(
             comparison_from_dict(c, f"comparisons[{i}]") for i, c in enumerate(d.get("comparisons") or [])
         )
-        context = tuple(comparison_from_dict(c, f"context[{i}]") for i, c in enumerate(d.get("context") or []))
+        context = tuple(
+            comparison_from_dict(c, f"context[{i}]") for i, c in enumerate(d.get("context") or [])
+        )
         if not comparisons:
             raise SettingsError("comparisons: give at least one comparison")
         if [c.name for c in context] != ["family_name", "location"]:

@@ -103,9 +103,7 @@ def check_columns(source: str, names: Sequence[object], *, what: str = "header")
     cleaned = ["" if n is None else str(n).strip() for n in names]
     blank = [str(i + 1) for i, n in enumerate(cleaned) if not n]
     if blank:
-        raise SourceError(
-            source, f"the {what} has blank column name(s) at position(s) {', '.join(blank)}"
-        )
+        raise SourceError(source, f"the {what} has blank column name(s) at position(s) {', '.join(blank)}")
     counts = Counter(cleaned)
     dups = [n for n in counts if counts[n] > 1]
     if dups:
@@ -129,9 +127,7 @@ class RowCollector:
         """Accept ``values`` (one per column), or reject the row if a value is too long."""
         limit = self.max_field_length
         if max(map(len, filter(None, values)), default=0) > limit:
-            self.rejects.append(
-                oversized(row_number, dict(zip(self.columns, values, strict=True)), limit)
-            )
+            self.rejects.append(oversized(row_number, dict(zip(self.columns, values, strict=True)), limit))
         else:
             self.rows.append(values)
             self.row_numbers.append(row_number)
@@ -185,8 +181,7 @@ def oversized(row_number: int, row: Mapping[str, str | None], limit: int) -> Raw
     return RawReject(
         row_number,
         "oversized_field",
-        f"row {row_number}: column(s) {', '.join(repr(c) for c in long)} "
-        f"longer than {limit} characters",
+        f"row {row_number}: column(s) {', '.join(repr(c) for c in long)} longer than {limit} characters",
         raw_json(row, limit),
     )
 

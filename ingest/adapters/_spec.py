@@ -160,8 +160,7 @@ class RawTable:
     def __post_init__(self) -> None:
         if len(self.row_numbers) != len(self.frame):
             raise ValueError(
-                f"source {self.source!r}: {len(self.row_numbers)} row numbers "
-                f"for {len(self.frame)} rows"
+                f"source {self.source!r}: {len(self.row_numbers)} row numbers for {len(self.frame)} rows"
             )
         if self.rows_read != len(self.frame) + len(self.rejects):
             raise ValueError(

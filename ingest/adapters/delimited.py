@@ -214,9 +214,7 @@ def _decode(data: bytes, encoding: str, source: str) -> tuple[str, str]:
                 f"has a utf-8 byte order mark but is not utf-8: {exc.reason} at byte {exc.start}",
             ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SourceError(
-            source, "is utf-16 (byte order mark); save it as utf-8 or name its encoding"
-        )
+        raise SourceError(source, "is utf-16 (byte order mark); save it as utf-8 or name its encoding")
     for codec in ("utf-8", "cp1252"):
         try:
             return data.decode(codec), codec

@@ -102,16 +102,10 @@ def _read_sheet(
         if all(t is None for t in texts):
             continue
         n += 1
-        extra = {
-            get_column_letter(width + i + 1): t
-            for i, t in enumerate(texts[width:])
-            if t is not None
-        }
+        extra = {get_column_letter(width + i + 1): t for i, t in enumerate(texts[width:]) if t is not None}
         if extra:
             named = dict(zip(header, texts[:width], strict=False))
-            message = (
-                f"value(s) in column(s) {', '.join(extra)} to the right of the last named column"
-            )
+            message = f"value(s) in column(s) {', '.join(extra)} to the right of the last named column"
             collector.reject(malformed(n, message, raw_json({**named, **extra}, max_field_length)))
             continue
         collector.add(n, (texts + [None] * width)[:width])

@@ -69,9 +69,7 @@ def parse_jsonl(
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             raw = line_json(line.decode("utf-8", errors="replace"), line_limit)
-            rejects.append(
-                malformed(n, f"is not valid utf-8 ({exc.reason} at byte {exc.start})", raw)
-            )
+            rejects.append(malformed(n, f"is not valid utf-8 ({exc.reason} at byte {exc.start})", raw))
             continue
         problem, row = _row(text)
         if row is None:

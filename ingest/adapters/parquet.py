@@ -55,9 +55,7 @@ def read_parquet(
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise SourceError(
-            source, f"{path} is not a readable Parquet file ({first_line(str(exc))})"
-        ) from None
+        raise SourceError(source, f"{path} is not a readable Parquet file ({first_line(str(exc))})") from None
     names = check_columns(source, table.column_names)
     texts = [_as_text(source, name, table.column(i)) for i, name in enumerate(names)]
 
@@ -66,9 +64,7 @@ def read_parquet(
     for col in texts:
         long = pc.fill_null(pc.greater(pc.utf8_length(col), max_field_length), False)
         too_long |= np.asarray(long.to_numpy(zero_copy_only=False), dtype=bool)
-    values = {
-        name: col.to_numpy(zero_copy_only=False) for name, col in zip(names, texts, strict=True)
-    }
+    values = {name: col.to_numpy(zero_copy_only=False) for name, col in zip(names, texts, strict=True)}
     keep = ~too_long
     frame = pd.DataFrame(
         {name: pd.Series(v[keep], dtype=object) for name, v in values.items()},

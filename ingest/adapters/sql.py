@@ -60,9 +60,7 @@ def read_sql(
 
     def fail(what: str, exc: BaseException) -> SourceError:
         detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-        return SourceError(
-            source, f"{what} {location} failed: {mask_url(first_line(str(detail)), password)}"
-        )
+        return SourceError(source, f"{what} {location} failed: {mask_url(first_line(str(detail)), password)}")
 
     try:
         engine = sa.create_engine(parsed)
@@ -80,9 +78,7 @@ def read_sql(
                     result = streaming.execute(_select_table(conn, source, table, password))
                 else:
                     # As written: sa.text() would take ':30' in '10:30' for a bind parameter.
-                    result = streaming.exec_driver_sql(
-                        query or "", execution_options={"no_parameters": True}
-                    )
+                    result = streaming.exec_driver_sql(query or "", execution_options={"no_parameters": True})
             except (SQLAlchemyError, ValueError, TypeError) as exc:
                 raise fail("the query on" if query is not None else "reading", exc) from None
             if not result.returns_rows:

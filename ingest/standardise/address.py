@@ -38,9 +38,7 @@ ADDRESS_ABBREVIATIONS: Mapping[str, str] = MappingProxyType(
 )
 """Whole-word replacements made by :func:`standardise_address` (upper case)."""
 
-_WORD = re.compile(
-    r"(?<!\S)(" + "|".join(sorted(ADDRESS_ABBREVIATIONS, key=len, reverse=True)) + r")(?!\S)"
-)
+_WORD = re.compile(r"(?<!\S)(" + "|".join(sorted(ADDRESS_ABBREVIATIONS, key=len, reverse=True)) + r")(?!\S)")
 
 
 def _expand(match: re.Match[str]) -> str:

@@ -19,9 +19,7 @@ from ingest.standardise.names import _collapse, _finish, _text
 __all__ = ["dob_from_age", "parse_dates"]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ISO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
-)
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?")
 _AGE = re.compile(
     r"^(?P<sign>[-+]?)(?P<years>[0-9]{1,4}(?:\.[0-9]{1,6})?)"
     r"\s*(?:y|yr|yrs|year|years|yo)?\.?$",
@@ -58,9 +56,7 @@ def _resolve_two_digit_years(parsed: np.ndarray, reference: pd.Timestamp) -> np.
     return _from_parts(year, month, day)
 
 
-def parse_dates(
-    s: pd.Series, formats: Sequence[str], *, reference: dt.date | None = None
-) -> pd.DataFrame:
+def parse_dates(s: pd.Series, formats: Sequence[str], *, reference: dt.date | None = None) -> pd.DataFrame:
     """Parse recorded dates with strptime-style ``formats``, tried in order (first wins).
 
     - ISO values ``YYYY-MM-DD`` and ``YYYY-MM-DDTHH:MM[:SS[.f]]`` (or with a space for the
@@ -140,9 +136,7 @@ def dob_from_age(age: pd.Series, reference: dt.date | pd.Timestamp | pd.Series) 
     invalid = present & ~readable
 
     if isinstance(reference, pd.Series):
-        ref_series = (
-            reference if reference.index.equals(age.index) else reference.reindex(age.index)
-        )
+        ref_series = reference if reference.index.equals(age.index) else reference.reindex(age.index)
         ref = pd.DatetimeIndex(pd.to_datetime(ref_series, errors="coerce")).normalize()
     else:
         ref = pd.DatetimeIndex([pd.Timestamp(reference)] * len(t)).normalize()

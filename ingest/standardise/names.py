@@ -104,9 +104,7 @@ def _fold_one(value: str) -> str:
     character independently (combining marks, the only characters NFKD reorders, are dropped).
     """
     value = unicodedata.normalize("NFKD", value.translate(_FOLD_TABLE))
-    value = "".join(
-        c for c in value if not unicodedata.combining(c) and unicodedata.category(c) != "Mn"
-    )
+    value = "".join(c for c in value if not unicodedata.combining(c) and unicodedata.category(c) != "Mn")
     return value.translate(_FOLD_TABLE).upper()
 
 

@@ -86,6 +86,4 @@ def standardise_sex(s: pd.Series, code_map: Mapping[str, str | None] | None = No
     present = key.notna().to_numpy(dtype=bool)
     mapped = {k: v for k, v in lookup.items() if v is not None}
     sex = key.map(mapped).astype("string")
-    return pd.DataFrame(
-        {"sex": _finish(sex).to_numpy(), "unmapped": present & ~known}, index=s.index
-    )
+    return pd.DataFrame({"sex": _finish(sex).to_numpy(), "unmapped": present & ~known}, index=s.index)

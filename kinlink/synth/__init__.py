@@ -162,9 +162,7 @@ def synthesise(out_dir: str | Path, n_people: int = 2000, seed: int | None = 42)
         "records": {k: v[1] for k, v in counts.items()},
         "expected_quarantine": {k: v[2] for k, v in counts.items()},
     }
-    (files["truth"] / "synth.json").write_text(
-        json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
-    )
+    (files["truth"] / "synth.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return SynthSummary(
         out_dir=Path(out_dir),
         seed=seed,

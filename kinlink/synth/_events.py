@@ -39,9 +39,7 @@ class Ctx:
         key = id(table)
         cache = self.__dict__.setdefault("_sorted", {})
         if key not in cache:
-            cache[key] = table[["person", "start", "end", *cols]].sort_values(
-                "start", kind="stable"
-            )
+            cache[key] = table[["person", "start", "end", *cols]].sort_values("start", kind="stable")
         right = cache[key]
         left = pd.DataFrame(
             {
@@ -59,9 +57,7 @@ class Ctx:
         if len(person) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         m = self._asof(self.residences, person, t, ["address_id", "household"])
-        ok = (m["end"].to_numpy(dtype=float) > np.asarray(t, dtype=float)) & m[
-            "start"
-        ].notna().to_numpy()
+        ok = (m["end"].to_numpy(dtype=float) > np.asarray(t, dtype=float)) & m["start"].notna().to_numpy()
         addr = np.where(ok, m["address_id"].fillna(-1).to_numpy(), -1).astype(np.int64)
         hh = np.where(ok, m["household"].fillna(-1).to_numpy(), -1).astype(np.int64)
         return addr, hh
@@ -195,9 +191,7 @@ def social_care(ctx: Ctx, da: pd.DataFrame) -> pd.DataFrame:
     date = _uniform_between(rng, lo, hi)
     after_da = first_da.reindex(carer).to_numpy()
     use_da = ~np.isnan(after_da) & (rng.random(len(carer)) < 0.7)
-    date = np.where(
-        use_da, np.nan_to_num(after_da).astype(np.int64) + rng.integers(3, 60, len(carer)), date
-    )
+    date = np.where(use_da, np.nan_to_num(after_da).astype(np.int64) + rng.integers(3, 60, len(carer)), date)
     ok = (date < ctx.as_at - 5) & (hi > lo)
     carer, date = carer[ok], date[ok]
     refs = pd.DataFrame({"carer": carer, "date": date, "referral": np.arange(len(carer))})
@@ -285,9 +279,7 @@ def school_census(ctx: Ctx, csc: pd.DataFrame) -> pd.DataFrame:
     dates = census_dates()
     ts = np.array([d for _, d in dates])
     # academic age: age on 31 August before the census
-    kids = people.index[
-        (dob > ts.min() - int(17 * YEAR)) & (dob < ts.max() - int(4 * YEAR))
-    ].to_numpy()
+    kids = people.index[(dob > ts.min() - int(17 * YEAR)) & (dob < ts.max() - int(4 * YEAR))].to_numpy()
     rows = []
     for term, t in dates:
         year = 1970 + (t - 242) / YEAR  # years since epoch shifted to Sep start
@@ -413,29 +405,23 @@ def tenancies(ctx: Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
     mem["age_in"] = (mem["start"].to_numpy() - dob[mem["person"].to_numpy()]) / YEAR
     # lead tenant: an adult; the woman more often in a couple
     adults = mem[mem["age_in"] >= 17].copy()
-    adults["w"] = np.where(
-        people["sex"].to_numpy()[adults["person"]] == "F", 0.6, 0.4
-    ) * rng.random(len(adults))
-    lead = adults.sort_values(
-        ["tenancy", "w"], ascending=[True, False], kind="stable"
-    ).drop_duplicates("tenancy")
-    runs = runs.merge(lead[["tenancy", "person"]].rename(columns={"person": "lead"}), on="tenancy")
-    runs["homeless"] = nz.keep(
-        rng.random(len(runs)) < 0.12, rng.choice(["Prevention", "Relief"], len(runs))
+    adults["w"] = np.where(people["sex"].to_numpy()[adults["person"]] == "F", 0.6, 0.4) * rng.random(
+        len(adults)
     )
+    lead = adults.sort_values(["tenancy", "w"], ascending=[True, False], kind="stable").drop_duplicates(
+        "tenancy"
+    )
+    runs = runs.merge(lead[["tenancy", "person"]].rename(columns={"person": "lead"}), on="tenancy")
+    runs["homeless"] = nz.keep(rng.random(len(runs)) < 0.12, rng.choice(["Prevention", "Relief"], len(runs)))
     runs["homeless_date"] = runs["start"] - rng.integers(20, 150, len(runs))
     runs.loc[runs["end"] >= OPEN, "end"] = MISSING
     runs.loc[runs["end"] > ctx.as_at, "end"] = MISSING
     mem = mem[mem["tenancy"].isin(runs["tenancy"])]
-    mem = mem.groupby(["tenancy", "person"], as_index=False).agg(
-        start=("start", "min"), end=("end", "max")
-    )
+    mem = mem.groupby(["tenancy", "person"], as_index=False).agg(start=("start", "min"), end=("end", "max"))
     mem.loc[mem["end"] > ctx.as_at, "end"] = MISSING
     mem = mem.merge(runs[["tenancy", "lead"]], on="tenancy")
     mem["relationship"] = _relationship_to(ctx, mem["lead"].to_numpy(), mem["person"].to_numpy())
-    return runs, mem.sort_values(["tenancy", "start", "person"], kind="stable").reset_index(
-        drop=True
-    )
+    return runs, mem.sort_values(["tenancy", "start", "person"], kind="stable").reset_index(drop=True)
 
 
 def _relationship_to(ctx: Ctx, lead: np.ndarray, person: np.ndarray) -> np.ndarray:
@@ -460,12 +446,7 @@ def _relationship_to(ctx: Ctx, lead: np.ndarray, person: np.ndarray) -> np.ndarr
     step = (np.isin(lead.astype(np.int64) * (n + 1) + pm[person], key) & (pm[person] >= 0)) | (
         np.isin(lead.astype(np.int64) * (n + 1) + pf[person], key) & (pf[person] >= 0)
     )
-    grand = (
-        (pm[parent_m] == lead)
-        | (pf[parent_m] == lead)
-        | (pm[parent_f] == lead)
-        | (pf[parent_f] == lead)
-    )
+    grand = (pm[parent_m] == lead) | (pf[parent_m] == lead) | (pm[parent_f] == lead) | (pf[parent_f] == lead)
     grand &= (pm[person] >= 0) | (pf[person] >= 0)
     parent = (pm[lead] == person) | (pf[lead] == person)
     male = sex == "M"

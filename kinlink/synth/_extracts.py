@@ -28,9 +28,7 @@ class Extract:
     """One source's rows (as the file will hold them) and its truth records."""
 
     frame: pd.DataFrame
-    truth: (
-        pd.DataFrame
-    )  # source_record_id, person (int, -1 none), row_number, expected_quarantine, defect
+    truth: pd.DataFrame  # source_record_id, person (int, -1 none), row_number, expected_quarantine, defect
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # e.g. housing's second table
     raw_lines: list[tuple[int, str]] = field(default_factory=list)  # (position, text) to splice in
 
@@ -178,9 +176,7 @@ def _truth(ids, person, rows, quarantine=None, defect=None) -> pd.DataFrame:
             "expected_quarantine": np.zeros(n, dtype=bool)
             if quarantine is None
             else np.asarray(quarantine, dtype=bool),
-            "defect": np.full(n, None, dtype=object)
-            if defect is None
-            else np.asarray(defect, dtype=object),
+            "defect": np.full(n, None, dtype=object) if defect is None else np.asarray(defect, dtype=object),
         }
     )
 
@@ -290,9 +286,7 @@ def csc(ctx: Ctx, rng: np.random.Generator, eps: pd.DataFrame) -> Extract:
     role = np.where(
         unb,
         "Unborn",
-        np.where(
-            np.isin(obs["person"], adults_arr) & ~np.isin(obs["person"], kids), "Adult", "Child"
-        ),
+        np.where(np.isin(obs["person"], adults_arr) & ~np.isin(obs["person"], kids), "Adult", "Child"),
     )
     gender = _sex(obs["sex"].to_numpy(), {"M": "Male", "F": "Female"})
     gender[unb] = None
@@ -316,12 +310,8 @@ def csc(ctx: Ctx, rng: np.random.Generator, eps: pd.DataFrame) -> Extract:
             "ADDRESS_LINE_2": a["line2"],
             "TOWN": a["town"],
             "POSTCODE": a["postcode"],
-            "MOTHER_ID": nz.keep(
-                ~np.asarray(role == "Adult", dtype=bool), np.asarray(mother, dtype=object)
-            ),
-            "FATHER_ID": nz.keep(
-                ~np.asarray(role == "Adult", dtype=bool), np.asarray(father, dtype=object)
-            ),
+            "MOTHER_ID": nz.keep(~np.asarray(role == "Adult", dtype=bool), np.asarray(mother, dtype=object)),
+            "FATHER_ID": nz.keep(~np.asarray(role == "Adult", dtype=bool), np.asarray(father, dtype=object)),
         }
     )
     workers = _worker(rng, 35)
@@ -340,8 +330,7 @@ def csc(ctx: Ctx, rng: np.random.Generator, eps: pd.DataFrame) -> Extract:
     adult_rows = pcols[pcols["ROLE"] == "Adult"].copy()
     frame = pd.concat([rows, adult_rows], ignore_index=True)
     frame["EPISODE_ID"] = [
-        f"E{i:07d}" if isinstance(t, str) else None
-        for i, t in enumerate(frame["EPISODE_TYPE"], 100001)
+        f"E{i:07d}" if isinstance(t, str) else None for i, t in enumerate(frame["EPISODE_TYPE"], 100001)
     ]
     frame["RECORD_STATUS"] = np.where(
         frame["EPISODE_END"].fillna(MISSING).to_numpy() > MISSING, "CLOSED", "OPEN"
@@ -379,14 +368,12 @@ def csc(ctx: Ctx, rng: np.random.Generator, eps: pd.DataFrame) -> Extract:
     noid["PERSON_ID"] = None
     noid["_defect"] = "missing_id"
     frame = _append(frame, test, noid)
-    frame = frame.sort_values(
-        ["EPISODE_START", "PERSON_ID"], kind="stable", na_position="first"
-    ).reset_index(drop=True)
+    frame = frame.sort_values(["EPISODE_START", "PERSON_ID"], kind="stable", na_position="first").reset_index(
+        drop=True
+    )
     frame = frame[[*CSC_COLUMNS, "_person", "_defect"]]
     dob_text = np.full(len(frame), None, dtype=object)
-    child_rows = np.flatnonzero(
-        (frame["ROLE"] == "Child").to_numpy() & frame["_defect"].isna().to_numpy()
-    )
+    child_rows = np.flatnonzero((frame["ROLE"] == "Child").to_numpy() & frame["_defect"].isna().to_numpy())
     if len(child_rows):
         first_child = frame["PERSON_ID"].iat[child_rows[0]]
         for i in np.flatnonzero((frame["PERSON_ID"] == first_child).to_numpy()):
@@ -404,9 +391,7 @@ def _records_from_rows(frame: pd.DataFrame, roles: list[tuple[str, str]]) -> pd.
     defect = frame["_defect"].to_numpy(dtype=object)
     for id_col, person_col in roles:
         ids = frame[id_col].to_numpy(dtype=object)
-        person = (
-            pd.to_numeric(frame[person_col], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
-        )
+        person = pd.to_numeric(frame[person_col], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
         has = pd.notna(ids) | (defect == "missing_id")
         present = person >= 0
         t = _truth(
@@ -475,9 +460,7 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
         dtype=object,
     )
     v = observe(ctx, rng, da["victim"].to_numpy(), t, nick=0.08, typo=0.03, dob_missing=0.05)
-    p = observe(
-        ctx, rng, da["perp"].to_numpy(), t, nick=0.12, typo=0.04, dob_missing=0.1, old_address=0.25
-    )
+    p = observe(ctx, rng, da["perp"].to_numpy(), t, nick=0.12, typo=0.04, dob_missing=0.1, old_address=0.25)
     age_v = np.floor(ctx.age(da["victim"].to_numpy(), t)).astype(int)
     age_p = np.floor(ctx.age(da["perp"].to_numpy(), t)).astype(int)
     v_age_only = rng.random(n) < 0.25
@@ -494,9 +477,7 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
     ksur = ctx.surname_at(kid, kday)
     kage = np.floor(ctx.age(kid, kday)).astype(int)
     kgiven = people["given"].to_numpy()[kid]
-    pieces = [
-        f"{str(s).upper()}, {g or 'Baby'} ({a})" for s, g, a in zip(ksur, kgiven, kage, strict=True)
-    ]
+    pieces = [f"{str(s).upper()}, {g or 'Baby'} ({a})" for s, g, a in zip(ksur, kgiven, kage, strict=True)]
     child_txt: list[str | None] = [None] * n
     pos = 0
     for i, k in enumerate(lens.tolist()):
@@ -515,8 +496,7 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
             f"Suspect {act}. {kids} child(ren) present."
         )
     officers = [
-        f"PC {int(x)} {s}"
-        for x, s in zip(rng.integers(1000, 9999, 30), _worker(rng, 30), strict=True)
+        f"PC {int(x)} {s}" for x, s in zip(rng.integers(1000, 9999, 30), _worker(rng, 30), strict=True)
     ]
     frame = pd.DataFrame(
         {
@@ -539,9 +519,7 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
             "PERP_PARTY_REF": nz.keep(known, ref + "-S1"),
             "PERP_NAME": nz.keep(
                 known,
-                _family_first(
-                    p["given"].to_numpy(), p["middle"].to_numpy(), p["family"].to_numpy()
-                ),
+                _family_first(p["given"].to_numpy(), p["middle"].to_numpy(), p["family"].to_numpy()),
             ),
             "PERP_DOB": nz.keep(known & ~p_age_only, nz.fmt_dates(p["dob"].to_numpy(), "%d/%m/%Y")),
             "PERP_AGE": nz.keep(known & (p_age_only | (rng.random(n) < 0.3)), age_p.astype(str)),
@@ -550,9 +528,7 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
             "RELATIONSHIP": da["relationship"].to_numpy(),
             "DASH_RISK": da["risk"].str.upper().to_numpy(),
             "MARAC_REFERRAL": np.where(da["marac"], "Y", "N"),
-            "MARAC_DATE": nz.keep(
-                da["marac"], nz.fmt_dates(da["marac_date"].to_numpy(), "%d-%b-%Y")
-            ),
+            "MARAC_DATE": nz.keep(da["marac"], nz.fmt_dates(da["marac_date"].to_numpy(), "%d-%b-%Y")),
             "CHILDREN_PRESENT": np.asarray(child_txt, dtype=object),
             "OFFICER": np.asarray(officers, dtype=object)[rng.integers(0, 30, n)],
             "SUMMARY": summary,
@@ -579,15 +555,11 @@ def police_da(ctx: Ctx, rng: np.random.Generator, da: pd.DataFrame) -> Extract:
     anon[["VICTIM_NAME", "VICTIM_DOB", "VICTIM_AGE"]] = None
     anon["_defect"] = "no_identifying_data"
     frame = _append(frame, test, anon)
-    order = np.argsort(
-        np.concatenate([t, [t.min() - 1 if n else 0], t[n // 3 : n // 3 + 1]]), kind="stable"
-    )
+    order = np.argsort(np.concatenate([t, [t.min() - 1 if n else 0], t[n // 3 : n // 3 + 1]]), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
     # the stray-delimiter row: written raw by the writer (an unquoted ';' inside LOCATION)
     _mark_raw_defect(rng, frame, "stray_delimiter_row")
-    truth = _records_from_rows(
-        frame, [("VICTIM_PARTY_REF", "_victim"), ("PERP_PARTY_REF", "_perp")]
-    )
+    truth = _records_from_rows(frame, [("VICTIM_PARTY_REF", "_victim"), ("PERP_PARTY_REF", "_perp")])
     return Extract(frame=frame, truth=truth)
 
 
@@ -688,14 +660,10 @@ def school(ctx: Ctx, rng: np.random.Generator, cen: pd.DataFrame) -> Extract:
             "POSTCODE": a["postcode"],
             "SEN_PROVISION": cen["sen"].to_numpy(),
             "EHCP": np.where(cen["ehcp"], "Y", "N"),
-            "EHCP_START_DATE": nz.keep(
-                cen["ehcp"], nz.fmt_dates(cen["ehcp_start"].to_numpy(), "%d/%m/%Y")
-            ),
+            "EHCP_START_DATE": nz.keep(cen["ehcp"], nz.fmt_dates(cen["ehcp_start"].to_numpy(), "%d/%m/%Y")),
             "EXCLUSION_CATEGORY": cen["exclusion"].to_numpy(),
             "EXCLUSION_START_DATE": nz.fmt_dates(cen["exclusion_date"].to_numpy(), "%d/%m/%Y"),
-            "EXCLUSION_SESSIONS": nz.keep(
-                cen["exclusion"].notna(), (cen["exclusion_days"] * 2).astype(str)
-            ),
+            "EXCLUSION_SESSIONS": nz.keep(cen["exclusion"].notna(), (cen["exclusion_days"] * 2).astype(str)),
             "CONTACT_NAME": cname,
             "CONTACT_RELATIONSHIP": nz.keep(has_c, cen["contact_rel"].to_numpy()),
         }
@@ -725,9 +693,7 @@ def school(ctx: Ctx, rng: np.random.Generator, cen: pd.DataFrame) -> Extract:
     frame = _append(frame.iloc[: n // 2], test, noid, frame.iloc[n // 2 :])
     frame = frame[[*SCHOOL_COLUMNS, "CONTACT_REF", "_pupil", "_contact", "_defect"]]
     # a row whose address went out unquoted (its commas split the row)
-    _mark_raw_defect(
-        rng, frame, "stray_delimiter_row", np.flatnonzero(frame["ADDRESS"].notna().to_numpy())
-    )
+    _mark_raw_defect(rng, frame, "stray_delimiter_row", np.flatnonzero(frame["ADDRESS"].notna().to_numpy()))
     truth = _records_from_rows(frame, [("ROW_ID", "_pupil"), ("CONTACT_REF", "_contact")])
     return Extract(frame=frame, truth=truth)
 
@@ -744,20 +710,14 @@ def health(ctx: Ctx, rng: np.random.Generator, hv: pd.DataFrame) -> Extract:
     unborn = dob[hv["person"].to_numpy()] > ctx.as_at
     an_ids = {k: _codes(rng, "AN", 1, 7)[0] for k in np.unique(hv.loc[unborn, "person"]).tolist()}
     rows = hv.copy()
-    rows["rec"] = [
-        an_ids[k] if u else chr_id[k] for k, u in zip(rows["person"], unborn, strict=True)
-    ]
+    rows["rec"] = [an_ids[k] if u else chr_id[k] for k, u in zip(rows["person"], unborn, strict=True)]
     # birth notifications: "Baby Surname", from the maternity system, for some births
     born = kids[(dob[kids] <= ctx.as_at) & (dob[kids] >= ctx.as_at - int(5 * YEAR))]
     bn = born[rng.random(len(born)) < 0.35]
     bn_rows = pd.DataFrame({"person": bn, "type": "BIRTH", "date": dob[bn] + 1})
     bn_rows["rec"] = _codes(rng, "BN", len(bn), 7)
     rows = pd.concat([rows, bn_rows], ignore_index=True)
-    rows = (
-        rows[rows["date"] <= ctx.as_at]
-        .sort_values(["date", "rec"], kind="stable")
-        .reset_index(drop=True)
-    )
+    rows = rows[rows["date"] <= ctx.as_at].sort_values(["date", "rec"], kind="stable").reset_index(drop=True)
     recs = rows.drop_duplicates("rec")
     obs = observe(
         ctx,
@@ -836,9 +796,7 @@ def health(ctx: Ctx, rng: np.random.Generator, hv: pd.DataFrame) -> Extract:
     )
     per.loc[is_an, "sex"] = None
     hvs = _worker(rng, 20)
-    frame = rows[["rec", "type", "date"]].merge(
-        per, left_on="rec", right_on="record_id", how="left"
-    )
+    frame = rows[["rec", "type", "date"]].merge(per, left_on="rec", right_on="record_id", how="left")
     frame = pd.DataFrame(
         {
             "contact_id": [f"HV{i:08d}" for i in range(1, len(frame) + 1)],
@@ -900,9 +858,7 @@ def housing(ctx: Ctx, rng: np.random.Generator, ten: pd.DataFrame, mem: pd.DataF
     )
     ten = ten.copy()
     ten["ref"] = tref
-    lead_ref = (
-        mem[mem["person"] == mem["lead"]].drop_duplicates("tenancy").set_index("tenancy")["ref"]
-    )
+    lead_ref = mem[mem["person"] == mem["lead"]].drop_duplicates("tenancy").set_index("tenancy")["ref"]
     ten["lead_ref"] = lead_ref.reindex(ten["tenancy"]).to_numpy()
     recs = mem.drop_duplicates("ref")
     obs = observe(
@@ -940,9 +896,7 @@ def housing(ctx: Ctx, rng: np.random.Generator, ten: pd.DataFrame, mem: pd.DataF
     )
     tmap = dict(zip(ten["tenancy"], ten["ref"], strict=True))
     title = nz.keep(
-        ~np.asarray(
-            ctx.age(mem["person"].to_numpy(), np.full(len(mem), ctx.as_at)) < 16, dtype=bool
-        ),
+        ~np.asarray(ctx.age(mem["person"].to_numpy(), np.full(len(mem), ctx.as_at)) < 16, dtype=bool),
         np.where(
             people["sex"].to_numpy()[mem["person"]] == "M",
             "Mr",
@@ -965,9 +919,7 @@ def housing(ctx: Ctx, rng: np.random.Generator, ten: pd.DataFrame, mem: pd.DataF
         }
     )
     # joint tenants
-    joint = (members["relationship_to_lead"].isin(["Partner", "Spouse"])) & (
-        rng.random(len(members)) < 0.3
-    )
+    joint = (members["relationship_to_lead"].isin(["Partner", "Spouse"])) & (rng.random(len(members)) < 0.3)
     members.loc[joint, "relationship_to_lead"] = "Joint tenant"
     members["_person"] = mem["person"].to_numpy()
     members["_defect"] = None
@@ -1010,9 +962,7 @@ def yot(ctx: Ctx, rng: np.random.Generator, yj: pd.DataFrame, extract_day: int) 
     yps = np.unique(yj["person"].to_numpy())
     yid = dict(zip(yps.tolist(), _codes(rng, "YJ", len(yps), 6), strict=True))
     recs = yj.drop_duplicates("person")
-    obs = observe(
-        ctx, rng, recs["person"].to_numpy(), recs["outcome_date"].to_numpy(), nick=0.1, typo=0.02
-    )
+    obs = observe(ctx, rng, recs["person"].to_numpy(), recs["outcome_date"].to_numpy(), nick=0.1, typo=0.02)
     o = obs.set_index("person")
     par = yj.drop_duplicates("person")[["person", "parent"]]
     has_p = par["parent"].to_numpy() >= 0
@@ -1040,9 +990,7 @@ def yot(ctx: Ctx, rng: np.random.Generator, yj: pd.DataFrame, extract_day: int) 
             "person": child,
             "pname": pname,
             "prel": nz.keep(has_p, prel),
-            "pdob": np.where(
-                has_p & (rng.random(len(child)) < 0.4), pobs["dob"].to_numpy(), MISSING
-            ),
+            "pdob": np.where(has_p & (rng.random(len(child)) < 0.4), pobs["dob"].to_numpy(), MISSING),
             "pid": parent,
         }
     ).set_index("person")
@@ -1160,9 +1108,7 @@ def build_extracts(population: Population, *, seed: Seed) -> dict[str, Extract]:
     """Every source's rows and truth, drawn from ``population`` with seeded noise."""
     internal = population._internal
     if not internal:
-        raise ValueError(
-            "population must come from generate_population (it carries the generator state)"
-        )
+        raise ValueError("population must come from generate_population (it carries the generator state)")
     ctx: Ctx = internal["ctx"]
     rng = as_generator(seed)
     extract_day = day(population.as_at)

@@ -32,9 +32,7 @@ def as_generator(seed: Seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and not isinstance(seed, int | np.integer):
-        raise TypeError(
-            f"seed must be an int, a numpy Generator or None, not {type(seed).__name__}"
-        )
+        raise TypeError(f"seed must be an int, a numpy Generator or None, not {type(seed).__name__}")
     return np.random.default_rng(seed)
 
 
@@ -217,9 +215,7 @@ def generate_population(
             "relationship": pc["type"].to_numpy(),
         }
     )
-    hh_ids = np.char.add(
-        "H", np.char.zfill(households["household"].to_numpy().astype(str), 6)
-    ).astype(object)
+    hh_ids = np.char.add("H", np.char.zfill(households["household"].to_numpy().astype(str), 6)).astype(object)
     hh_public = pd.DataFrame(
         {
             "household_id": hh_ids,
@@ -239,9 +235,9 @@ def generate_population(
     )
     fam_public = pd.DataFrame(
         {
-            "family_id": np.char.add(
-                "F", np.char.zfill(families["family"].to_numpy().astype(str), 5)
-            ).astype(object),
+            "family_id": np.char.add("F", np.char.zfill(families["family"].to_numpy().astype(str), 5)).astype(
+                object
+            ),
             "person_id": pid(families["person"].to_numpy()),
             "role": families["role"].to_numpy(),
         }

@@ -32,9 +32,7 @@ def build_homes(
     pe = parts.col("end").astype(np.int64)
     pe = np.where(pe > MISSING, pe, OPEN)
     # a death ends the household
-    pe = np.minimum(
-        pe, np.minimum(life_end[pa], np.where(pb >= 0, life_end[np.maximum(pb, 0)], OPEN))
-    )
+    pe = np.minimum(pe, np.minimum(life_end[pa], np.where(pb >= 0, life_end[np.maximum(pb, 0)], OPEN)))
     stayer = np.where(rng.random(len(pa)) < 0.7, pa, pb)
 
     hh_start: list[int] = []
@@ -175,7 +173,5 @@ def build_homes(
     res = res[(res["start"] < res["end"]) & (res["start"] <= as_at)]
     res = res.sort_values(["person", "start"], kind="stable").reset_index(drop=True)
     residences = res[["person", "household", "address_id", "start", "end"]].copy()
-    households = pd.DataFrame(
-        {"household": np.arange(n_hh), "kind": hh_kind, "start": hs, "end": he}
-    )
+    households = pd.DataFrame({"household": np.arange(n_hh), "kind": hh_kind, "start": hs, "end": he})
     return households, addresses, residences, custodial

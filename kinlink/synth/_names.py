@@ -87,9 +87,7 @@ def _surname_pools() -> dict[int, tuple[np.ndarray, np.ndarray]]:
     return pools
 
 
-def sample_given(
-    rng: np.random.Generator, sex: np.ndarray, group: np.ndarray, era: np.ndarray
-) -> np.ndarray:
+def sample_given(rng: np.random.Generator, sex: np.ndarray, group: np.ndarray, era: np.ndarray) -> np.ndarray:
     """One given name per person, by sex (``M``/``F``), group index and naming era."""
     out = np.empty(len(sex), dtype=object)
     for (gi, sx, ei), (names, p) in _given_pools().items():

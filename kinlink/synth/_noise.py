@@ -89,9 +89,7 @@ def swap_day_month(rng: np.random.Generator, days: np.ndarray, rate: float) -> n
     return out
 
 
-def bad_nhs(
-    rng: np.random.Generator, nhs: np.ndarray, rate: float
-) -> tuple[np.ndarray, np.ndarray]:
+def bad_nhs(rng: np.random.Generator, nhs: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Alter the check digit of some NHS numbers (so the modulus 11 check fails)."""
     out = nhs.copy()
     hit = np.flatnonzero((rng.random(len(nhs)) < rate) & pd.notna(nhs))

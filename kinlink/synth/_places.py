@@ -236,9 +236,7 @@ def make_streets(rng: np.random.Generator, min_addresses: int) -> Streets:
         social = rng.random() < (0.75 if is_block else 0.22)
         block = ""
         if is_block:
-            block = (
-                f"{_BLOCKS[int(rng.integers(len(_BLOCKS)))]} {_BLOCK_KINDS[int(rng.integers(4))]}"
-            )
+            block = f"{_BLOCKS[int(rng.integers(len(_BLOCKS)))]} {_BLOCK_KINDS[int(rng.integers(4))]}"
         capacity = FLATS_PER_BLOCK if is_block else HOUSES_PER_STREET
         rows.append(
             {

@@ -115,9 +115,7 @@ class _People:
             v = values.get(key, defaults.get(key))
             if v is None:
                 raise KeyError(key)
-            self.cols[key] = np.concatenate(
-                [self.cols[key], np.asarray(v, dtype=self.cols[key].dtype)]
-            )
+            self.cols[key] = np.concatenate([self.cols[key], np.asarray(v, dtype=self.cols[key].dtype)])
         return np.arange(start, start + n)
 
 
@@ -270,9 +268,7 @@ def _births(
     for ts in np.unique(twin_set[twin_set >= 0]):
         members = np.flatnonzero(twin_set == ts)
         while len({given[i] for i in members}) < len(members):
-            given[members[-1]] = nm.sample_given(
-                rng, sex[members[-1:]], grp[members[-1:]], np.array([2])
-            )[0]
+            given[members[-1]] = nm.sample_given(rng, sex[members[-1:]], grp[members[-1:]], np.array([2]))[0]
     surname = nm.gendered(nm.base_form(surname_from[rep]), sex)
     idx = people.add(
         sex=sex,
@@ -305,9 +301,7 @@ class _World:
     as_at: int
     people: _People = field(default_factory=_People)
     parts: _Partnerships = field(default_factory=_Partnerships)
-    name_events: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
-        default_factory=list
-    )
+    name_events: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 def _partner_up(
@@ -348,9 +342,7 @@ def _partner_up(
     isex = np.where(rsex == "F", "M", "F").astype(object)
     shift = np.where(rsex == "F", 1, -1) * rng.normal(900, 1000, len(rest))
     idob = (people["dob"][rest] + shift).astype(np.int64)
-    igroup = np.where(
-        rng.random(len(rest)) < 0.85, people["group"][rest], _draw_groups(rng, len(rest))
-    )
+    igroup = np.where(rng.random(len(rest)) < 0.85, people["group"][rest], _draw_groups(rng, len(rest)))
     inc = _new_adults(rng, people, isex, idob, igroup, generation)
     a = np.concatenate([pw, np.where(rsex == "F", rest, inc)])
     b = np.concatenate([pm, np.where(rsex == "F", inc, rest)])
@@ -384,9 +376,7 @@ def _repartner(w: _World, part_ids: np.ndarray, generation: int) -> np.ndarray:
     start_of = dict(zip(persons.tolist(), start.tolist(), strict=True))
     # a third of them find each other (blended families: step-siblings)
     pool = persons[rng.random(len(persons)) < 0.35]
-    pw, pm = _pair_by_age(
-        rng, pool[people["sex"][pool] == "F"], pool[people["sex"][pool] == "M"], people
-    )
+    pw, pm = _pair_by_age(rng, pool[people["sex"][pool] == "F"], pool[people["sex"][pool] == "M"], people)
     good = np.array([ex_of[int(x)] != int(y) for x, y in zip(pw, pm, strict=True)], dtype=bool)
     pw, pm = pw[good] if len(pw) else pw, pm[good] if len(pm) else pm
     paired = set(pw.tolist()) | set(pm.tolist())
@@ -413,9 +403,7 @@ def _repartner(w: _World, part_ids: np.ndarray, generation: int) -> np.ndarray:
     return w.parts.add(aa, bb, kind, st, end, reason, np.full(len(aa), 2, dtype=np.int64))
 
 
-def _children_of(
-    w: _World, part_ids: np.ndarray, probs: list[float], generation: int
-) -> np.ndarray:
+def _children_of(w: _World, part_ids: np.ndarray, probs: list[float], generation: int) -> np.ndarray:
     rng, people, parts = w.rng, w.people, w.parts
     a = parts.col("a")[part_ids].astype(np.int64)
     b = parts.col("b")[part_ids].astype(np.int64)
@@ -427,9 +415,7 @@ def _children_of(
     # a child takes the father's name if the parents are married, usually if not
     fathers_name = (kind == "married") | (rng.random(len(a)) < 0.65)
     mothers_current = people["birth_surname"][a]
-    surname = np.where(
-        fathers_name & (b >= 0), people["birth_surname"][np.maximum(b, 0)], mothers_current
-    )
+    surname = np.where(fathers_name & (b >= 0), people["birth_surname"][np.maximum(b, 0)], mothers_current)
     return _births(
         rng,
         people,
@@ -531,9 +517,7 @@ def _name_history(w: _World) -> pd.DataFrame:
     married = (kind == "married") & (b >= 0)
     takes = married & (rng.random(len(a)) < nm.TAKES_HUSBANDS_NAME[people["group"][a]])
     takes &= people["birth_surname"][np.maximum(b, 0)] != people["birth_surname"][a]
-    husband = nm.gendered(
-        people["birth_surname"][b[takes]], np.full(int(takes.sum()), "F", dtype=object)
-    )
+    husband = nm.gendered(people["birth_surname"][b[takes]], np.full(int(takes.sum()), "F", dtype=object))
     ev_p = [a[takes]]
     ev_name = [husband]
     ev_day = [start[takes]]
@@ -602,9 +586,7 @@ def _families(people: _People, parts: _Partnerships, as_at: int, custodial: np.n
                 parent_of[max(rk, rj)] = min(rk, rj)
     roots = np.array([find(k) for k in kids.tolist()], dtype=np.int64)
     uniq, fam = np.unique(roots, return_inverse=True)
-    rows: list[tuple[int, int, str]] = [
-        (int(f), int(k), "child") for f, k in zip(fam, kids, strict=True)
-    ]
+    rows: list[tuple[int, int, str]] = [(int(f), int(k), "child") for f, k in zip(fam, kids, strict=True)]
     fam_parents: dict[int, set[int]] = {}
     for f, k in zip(fam.tolist(), kids.tolist(), strict=True):
         for par in (int(mother[k]), int(father[k])):
@@ -732,9 +714,7 @@ def _relationships(w: _World, residences: pd.DataFrame) -> pd.DataFrame:
     cr = cr[cr["start"] < cr["dob"] + int(18 * YEAR)]
     co = cr.merge(res, on="household", suffixes=("_c", "_a"))
     co = co[
-        (co["person_c"] != co["person_a"])
-        & (co["start_c"] < co["end_a"])
-        & (co["start_a"] < co["end_c"])
+        (co["person_c"] != co["person_a"]) & (co["start_c"] < co["end_a"]) & (co["start_a"] < co["end_c"])
     ]
     pc = co["person_c"].to_numpy()
     pa2 = co["person_a"].to_numpy()

@@ -57,9 +57,7 @@ def _csv_lines(
         cells = [_text(v) for v in row]
         if i == raw_row and ci >= 0:
             line = io.StringIO()
-            lw = csv.writer(
-                line, delimiter=delimiter, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL
-            )
+            lw = csv.writer(line, delimiter=delimiter, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
             marker = "\x00"
             raw = cells[ci] if delimiter in cells[ci] else f"{cells[ci]}{delimiter} rear"
             cells[ci] = marker
@@ -72,17 +70,13 @@ def _csv_lines(
 
 def write_police(ex: Extract, path: Path) -> None:
     """CSV, cp1252, ``;`` delimited, CRLF; characters cp1252 lacks become ``?``."""
-    text = _csv_lines(
-        _public(ex.frame), ";", "\r\n", ex.frame.attrs.get("stray_delimiter_row"), "LOCATION"
-    )
+    text = _csv_lines(_public(ex.frame), ";", "\r\n", ex.frame.attrs.get("stray_delimiter_row"), "LOCATION")
     path.write_bytes(text.encode("cp1252", errors="replace"))
 
 
 def write_school(ex: Extract, path: Path) -> None:
     """CSV, UTF-8 with a byte-order mark, comma delimited."""
-    text = _csv_lines(
-        _public(ex.frame), ",", "\r\n", ex.frame.attrs.get("stray_delimiter_row"), "ADDRESS"
-    )
+    text = _csv_lines(_public(ex.frame), ",", "\r\n", ex.frame.attrs.get("stray_delimiter_row"), "ADDRESS")
     path.write_bytes(text.encode("utf-8-sig"))
 
 
@@ -211,10 +205,7 @@ def write_csc(ex: Extract, path: Path) -> None:
             columns.append(cells)
         else:
             columns.append(
-                [
-                    None if not _text(v) else ("s", _text(v))
-                    for v in public[c].to_numpy(dtype=object)
-                ]
+                [None if not _text(v) else ("s", _text(v)) for v in public[c].to_numpy(dtype=object)]
             )
     sheet = _sheet_xml(list(public.columns), columns, n)
     write_xlsx(path, "Episodes", sheet)
@@ -244,8 +235,7 @@ def _cell(ref: str, cell: tuple[str, str | int]) -> str:
 def _sheet_xml(header: list[str], columns: list[list[tuple[str, str | int] | None]], n: int) -> str:
     letters = [_col_letter(i) for i in range(len(header))]
     parts = [
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{_NS_MAIN}"><sheetData>',
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS_MAIN}"><sheetData>',
         '<row r="1">'
         + "".join(_cell(f"{L}1", ("s", h)) for L, h in zip(letters, header, strict=True))
         + "</row>",

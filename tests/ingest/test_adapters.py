@@ -68,9 +68,7 @@ def read_file(tmp_path: Path, name: str, data: bytes, **kw: Any) -> RawTable:
     (tmp_path / name).write_bytes(data)
     fmt = kw.pop("format", "csv")
     max_field_length = kw.pop("max_field_length", 1000)
-    raw = read_source(
-        SOURCE, spec(format=fmt, path=name, **kw), tmp_path, max_field_length=max_field_length
-    )
+    raw = read_source(SOURCE, spec(format=fmt, path=name, **kw), tmp_path, max_field_length=max_field_length)
     check_invariants(raw)
     return raw
 
@@ -168,9 +166,7 @@ SPEC_CASES = [
             "url": "sqlite://",
             "query": "WITH a AS (SELECT 1) SELECT * FROM a",
         },
-        "expected": InputSpec(
-            format="sql", url="sqlite://", query="WITH a AS (SELECT 1) SELECT * FROM a"
-        ),
+        "expected": InputSpec(format="sql", url="sqlite://", query="WITH a AS (SELECT 1) SELECT * FROM a"),
     },
     {
         "description": "sql by a query after a comment",
@@ -704,9 +700,7 @@ def test_parquet_typed_columns_become_text(tmp_path):
     table = pa.table(
         {
             "ref": pa.array(["P1", "P2", "", None]),
-            "dob": pa.array(
-                [dt.date(2010, 5, 1), None, dt.date(1999, 12, 31), dt.date(2000, 1, 1)]
-            ),
+            "dob": pa.array([dt.date(2010, 5, 1), None, dt.date(1999, 12, 31), dt.date(2000, 1, 1)]),
             "seen": pa.array(
                 [
                     dt.datetime(2024, 1, 2),
@@ -730,9 +724,7 @@ def test_parquet_typed_columns_become_text(tmp_path):
             "amount": pa.array(
                 [Decimal("1.50"), Decimal("2.00"), None, Decimal("-0.25")], pa.decimal128(10, 2)
             ),
-            "at": pa.array(
-                [dt.time(13, 45), dt.time(0, 0, 1, 250000), None, None], pa.time64("us")
-            ),
+            "at": pa.array([dt.time(13, 45), dt.time(0, 0, 1, 250000), None, None], pa.time64("us")),
         }
     )
     pq.write_table(table, tmp_path / "health.parquet")
@@ -757,12 +749,8 @@ def test_parquet_typed_columns_become_text(tmp_path):
 
 
 def test_parquet_oversized_and_not_parquet(tmp_path):
-    pq.write_table(
-        pa.table({"id": ["1", "2", "3"], "note": ["ok", "q" * 30, None]}), tmp_path / "p.parquet"
-    )
-    raw = read_source(
-        SOURCE, spec(format="parquet", path="p.parquet"), tmp_path, max_field_length=20
-    )
+    pq.write_table(pa.table({"id": ["1", "2", "3"], "note": ["ok", "q" * 30, None]}), tmp_path / "p.parquet")
+    raw = read_source(SOURCE, spec(format="parquet", path="p.parquet"), tmp_path, max_field_length=20)
     check_invariants(raw)
     assert reasons(raw) == [(2, "oversized_field")]
     assert json.loads(raw.rejects[0].raw) == {"id": "2", "note": "q" * 20 + "…"}
@@ -781,8 +769,7 @@ def test_jsonl(tmp_path):
     lines = [
         '{"id": 1, "name": "Zoë", "dob": "2010-05-01"}',
         "",
-        '{"id": 2, "name": "Bob", "tags": ["a", {"b": 1}], "ok": true, "score": 4.5, '
-        '"nhs": 9434765919.0}',
+        '{"id": 2, "name": "Bob", "tags": ["a", {"b": 1}], "ok": true, "score": 4.5, "nhs": 9434765919.0}',
         '{"id": 3, "name": "broken',
         "[1, 2]",
         '{"id": 4, "name": null, " dob ": ""}',
@@ -843,9 +830,7 @@ def database(tmp_path: Path) -> Path:
 
 
 def test_sql_by_table(tmp_path, database):
-    raw = read_source(
-        SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", table="people"), tmp_path
-    )
+    raw = read_source(SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", table="people"), tmp_path)
     check_invariants(raw)
     assert list(raw.frame.columns) == ["id", "name", "dob", "nhs", "score", "note"]
     assert rows(raw) == [
@@ -879,15 +864,11 @@ def test_sql_table_names_are_quoted_not_formatted(tmp_path, database):
 
 def test_sql_by_query(tmp_path, database):
     query = "SELECT id, upper(name) AS name FROM people WHERE id > 1 ORDER BY id DESC"
-    raw = read_source(
-        SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", query=query), tmp_path
-    )
+    raw = read_source(SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", query=query), tmp_path)
     check_invariants(raw)
     assert rows(raw) == [["3", None], ["2", "BOB"]]
     colons = "SELECT id FROM people WHERE name <> 'a:b' AND '10:30' LIKE '%:%' ORDER BY id"
-    raw = read_source(
-        SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", query=colons), tmp_path
-    )
+    raw = read_source(SOURCE, spec(format="sql", url="sqlite:///{data}/health.db", query=colons), tmp_path)
     assert rows(raw) == [["1"], ["2"], ["3"]]
     empty = read_source(
         SOURCE,
@@ -1105,8 +1086,7 @@ jsonish_lines = st.lists(
             st.recursive(
                 st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
                 lambda inner: (
-                    st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+                    st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
                 ),
                 max_leaves=5,
             ),

@@ -304,9 +304,7 @@ def test_identifier_endpoints_keep_only_valid_numbers():
     assert out.counts.rows_accepted == 3
 
 
-ROW = st.lists(
-    st.one_of(st.just(""), st.text(max_size=12)), min_size=len(HEADER), max_size=len(HEADER)
-)
+ROW = st.lists(st.one_of(st.just(""), st.text(max_size=12)), min_size=len(HEADER), max_size=len(HEADER))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -59,9 +59,7 @@ BAD = [
     },
     {
         "description": "event for a role that does not exist",
-        "doc": with_(
-            events=[{"person": "mum", "type": {"value": "early_help"}, "start_date": "D"}]
-        ),
+        "doc": with_(events=[{"person": "mum", "type": {"value": "early_help"}, "start_date": "D"}]),
         "names": "mum",
     },
     {

@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from ingest.standardise import ADDRESS_ABBREVIATIONS, standardise_address
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ADDRESS_WORDS = [*ADDRESS_ABBREVIATIONS, "ST", "Flat", "12a", "Rd.", "st.", "'s", ",", "-", "Zoë"]
 values = st.one_of(

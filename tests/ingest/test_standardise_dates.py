@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 
 from ingest.standardise import dob_from_age, parse_dates
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REFERENCE = dt.date(2026, 11, 25)
 UK_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%b-%Y", "%Y%m%d"]
 
@@ -322,9 +320,7 @@ def test_dob_from_age_is_reference_minus_years_minus_182_days() -> None:
 
 def test_dob_from_age_with_a_reference_per_row() -> None:
     age = pd.Series(["10", "10", "10", "x"], index=[5, 6, 7, 8], dtype=object)
-    ref = pd.Series(
-        pd.to_datetime(["2012-02-29", "2020-01-01", None, "2020-01-01"]), index=[5, 6, 7, 8]
-    )
+    ref = pd.Series(pd.to_datetime(["2012-02-29", "2020-01-01", None, "2020-01-01"]), index=[5, 6, 7, 8])
     out = dob_from_age(age, ref)
     assert out.index.tolist() == [5, 6, 7, 8]
     # 29 Feb 2012 minus 10 years is 28 Feb 2002 (no 29 Feb), then minus 182 days

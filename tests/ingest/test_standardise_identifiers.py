@@ -19,9 +19,7 @@ from ingest.standardise import (
     upn_check_letter,
 )
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 # --------------------------------------------------------------------------- strategies
@@ -150,9 +148,7 @@ NHS_CHECK_DIGIT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "case", NHS_CHECK_DIGIT_CASES, ids=[c["description"] for c in NHS_CHECK_DIGIT_CASES]
-)
+@pytest.mark.parametrize("case", NHS_CHECK_DIGIT_CASES, ids=[c["description"] for c in NHS_CHECK_DIGIT_CASES])
 def test_nhs_check_digit(case: dict[str, Any]) -> None:
     assert nhs_check_digit(case["nine"]) == case["expected"]
 
@@ -304,9 +300,7 @@ def test_identifier_standardisers_never_raise_and_keep_index(s: pd.Series) -> No
     assert (nhs["nhs_number_std"].notna() == nhs["nhs_number_valid"].fillna(False)).all()
     assert (upn["upn_std"].notna() == upn["upn_valid"].fillna(False)).all()
     # and standardising it again keeps it (idempotence)
-    assert standardise_nhs_number(nhs["nhs_number_std"])["nhs_number_std"].equals(
-        nhs["nhs_number_std"]
-    )
+    assert standardise_nhs_number(nhs["nhs_number_std"])["nhs_number_std"].equals(nhs["nhs_number_std"])
     assert standardise_upn(upn["upn_std"])["upn_std"].equals(upn["upn_std"])
     assert standardise_uprn(uprn).equals(uprn)
 
@@ -326,9 +320,7 @@ def test_nhs_numbers_built_with_the_check_digit_validate(prefixes: list[str]) ->
 
 @PROPERTY_SETTINGS
 @given(nine_digits, st.integers(0, 9), st.integers(1, 9))
-def test_nhs_number_check_catches_every_single_digit_error(
-    nine: str, position: int, shift: int
-) -> None:
+def test_nhs_number_check_catches_every_single_digit_error(nine: str, position: int, shift: int) -> None:
     check = nhs_check_digit(nine)
     assume(check is not None)
     digits = list(nine + str(check))

@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 import ingest.standardise as standardise
 from ingest.standardise import split_full_name, split_names_list, standardise_name, tidy_text
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- strategies
 
@@ -462,6 +460,4 @@ def test_split_names_list_never_raises_and_keeps_index(s: pd.Series, sep: str) -
     assert out.index.equals(s.index)
     for names in out:
         assert isinstance(names, list)
-        assert all(
-            isinstance(n, str) and n and sep not in n and n == " ".join(n.split()) for n in names
-        )
+        assert all(isinstance(n, str) and n and sep not in n and n == " ".join(n.split()) for n in names)

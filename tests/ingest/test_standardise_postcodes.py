@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 
 from ingest.standardise import standardise_postcode
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COLUMNS = ["postcode_std", "postcode_sector", "postcode_district", "postcode_valid"]
 
 # --------------------------------------------------------------------------- strategies
@@ -27,11 +25,7 @@ valid_postcodes = st.tuples(
     st.text(alphabet=LETTERS, min_size=4, max_size=4),
     st.text(alphabet="0123456789", min_size=4, max_size=4),
     st.text(alphabet=INWARD_LETTERS, min_size=2, max_size=2),
-).map(
-    lambda t: (
-        "".join(t[1][i] if c == "A" else t[2][i] for i, c in enumerate(t[0])) + " " + t[2][3] + t[3]
-    )
-)
+).map(lambda t: "".join(t[1][i] if c == "A" else t[2][i] for i, c in enumerate(t[0])) + " " + t[2][3] + t[3])
 values = st.one_of(
     st.none(),
     st.just(math.nan),

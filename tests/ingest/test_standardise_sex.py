@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 from ingest.errors import SettingsError
 from ingest.standardise import DEFAULT_SEX_CODES, standardise_sex
 
-PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 values = st.one_of(
     st.none(),

@@ -62,7 +62,9 @@ def test_evaluate_and_explain(demo, tmp_path):
     pairs = pd.read_parquet(ws / "pairs.parquet").sort_values("match_weight")
     row = pairs.iloc[-1]
     chart = tmp_path / "why.png"
-    done = kinlink("explain", "--workspace", str(ws), row.record_key_l, row.record_key_r, "--chart", str(chart))
+    done = kinlink(
+        "explain", "--workspace", str(ws), row.record_key_l, row.record_key_r, "--chart", str(chart)
+    )
     assert done.returncode == 0, done.stderr
     assert "prior" in done.stdout and chart.stat().st_size > 1000
 
@@ -76,10 +78,34 @@ def test_a_relink_keeps_every_person_id(demo):
 
 
 ERRORS = [
-    {"description": "missing data folder", "args": ["ingest", "--data", "{tmp}/nope", "--workspace", "{tmp}/ws"], "says": "data folder not found"},
-    {"description": "missing mapping file", "args": ["ingest", "--data", "{tmp}", "--workspace", "{tmp}/ws", "--sources", "{tmp}/none.yaml"], "says": "mapping file not found"},
-    {"description": "no records to link", "args": ["link", "--workspace", "{tmp}/empty"], "says": "no 'records' table"},
-    {"description": "bad pipeline file", "args": ["run", "-c", "{tmp}/pipe.yaml"], "says": "unknown key(s) ['colour']"},
+    {
+        "description": "missing data folder",
+        "args": ["ingest", "--data", "{tmp}/nope", "--workspace", "{tmp}/ws"],
+        "says": "data folder not found",
+    },
+    {
+        "description": "missing mapping file",
+        "args": [
+            "ingest",
+            "--data",
+            "{tmp}",
+            "--workspace",
+            "{tmp}/ws",
+            "--sources",
+            "{tmp}/none.yaml",
+        ],
+        "says": "mapping file not found",
+    },
+    {
+        "description": "no records to link",
+        "args": ["link", "--workspace", "{tmp}/empty"],
+        "says": "no 'records' table",
+    },
+    {
+        "description": "bad pipeline file",
+        "args": ["run", "-c", "{tmp}/pipe.yaml"],
+        "says": "unknown key(s) ['colour']",
+    },
 ]
 
 
@@ -99,7 +125,15 @@ def test_a_schema_error_names_the_source_and_column(tmp_path):
     (tmp_path / "x.yaml").write_text(
         "source: x\ninput: {format: csv, path: x.csv}\npeople: {p: {id: ID, given_name: FORENAME}}\n"
     )
-    done = kinlink("ingest", "--data", str(tmp_path), "--workspace", str(tmp_path / "ws"), "--sources", str(tmp_path / "x.yaml"))
+    done = kinlink(
+        "ingest",
+        "--data",
+        str(tmp_path),
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--sources",
+        str(tmp_path / "x.yaml"),
+    )
     assert done.returncode == 1
     assert "source 'x'" in done.stderr and "FORENAME" in done.stderr
 

@@ -120,9 +120,7 @@ def test_every_extract_exists_and_reads(data: Path) -> None:
     assert len(pd.read_excel(files["csc"], sheet_name="Episodes")) > 10
     wb = openpyxl.load_workbook(files["csc"], read_only=True)
     assert wb.sheetnames == ["Episodes"]
-    police = pd.read_csv(
-        files["police_da"], sep=";", encoding="cp1252", on_bad_lines="skip", dtype=str
-    )
+    police = pd.read_csv(files["police_da"], sep=";", encoding="cp1252", on_bad_lines="skip", dtype=str)
     assert {"VICTIM_NAME", "PERP_NAME", "DASH_RISK", "SUMMARY"} <= set(police.columns)
     school = pd.read_csv(files["school"], encoding="utf-8-sig", on_bad_lines="skip", dtype=str)
     assert school.columns[0] == "ROW_ID"
@@ -167,11 +165,7 @@ def test_encodings_are_as_promised(data: Path) -> None:
 def _file_ids(data: Path) -> dict[str, set[str]]:
     f = {s: data / name for s, name in synth.FILES.items()}
     csc = pd.read_excel(f["csc"], dtype=str)
-    health = [
-        json.loads(x)
-        for x in f["health"].read_text(encoding="utf-8").splitlines()
-        if x.endswith("}")
-    ]
+    health = [json.loads(x) for x in f["health"].read_text(encoding="utf-8").splitlines() if x.endswith("}")]
     con = sqlite3.connect(f["housing"])
     try:
         housing = {r[0] for r in con.execute("SELECT person_ref FROM household_members") if r[0]}
@@ -180,9 +174,7 @@ def _file_ids(data: Path) -> dict[str, set[str]]:
     yot = pd.read_parquet(f["yot"])
     return {
         "csc": set(csc["PERSON_ID"].dropna()),
-        "police_da": _ids_in_csv(
-            f["police_da"], "cp1252", ";", ["VICTIM_PARTY_REF", "PERP_PARTY_REF"]
-        ),
+        "police_da": _ids_in_csv(f["police_da"], "cp1252", ";", ["VICTIM_PARTY_REF", "PERP_PARTY_REF"]),
         "school": _ids_in_csv(f["school"], "utf-8-sig", ",", ["ROW_ID", "CONTACT_REF"]),
         "health": {h[k] for h in health for k in ("record_id", "mother_record_id") if h.get(k)},
         "housing": housing,
@@ -207,12 +199,8 @@ def test_truth_covers_every_record_id(data: Path, truth: dict[str, pd.DataFrame]
 
 
 def test_truth_tables_have_the_promised_columns(truth: dict[str, pd.DataFrame]) -> None:
-    assert {"source", "source_record_id", "person_id", "expected_quarantine"} <= set(
-        truth["records"].columns
-    )
-    assert {"person_id", "given_name", "family_name", "dob", "sex", "dod"} <= set(
-        truth["persons"].columns
-    )
+    assert {"source", "source_record_id", "person_id", "expected_quarantine"} <= set(truth["records"].columns)
+    assert {"person_id", "given_name", "family_name", "dob", "sex", "dod"} <= set(truth["persons"].columns)
     assert list(truth["families"].columns) == ["family_id", "person_id", "role"]
     assert {"person_id_from", "person_id_to", "relationship_type", "start_date", "end_date"} <= set(
         truth["relationships"].columns
@@ -223,12 +211,8 @@ def test_families_hold_the_hard_cases(truth: dict[str, pd.DataFrame]) -> None:
     p = truth["persons"]
     rel = truth["relationships"]
     parents = rel[rel["relationship_type"].isin(["mother", "father"])]
-    mother = parents[parents["relationship_type"] == "mother"].set_index("person_id_to")[
-        "person_id_from"
-    ]
-    father = parents[parents["relationship_type"] == "father"].set_index("person_id_to")[
-        "person_id_from"
-    ]
+    mother = parents[parents["relationship_type"] == "mother"].set_index("person_id_to")["person_id_from"]
+    father = parents[parents["relationship_type"] == "father"].set_index("person_id_to")["person_id_from"]
     kids = pd.DataFrame({"mother": mother, "father": father}).dropna()
     kids = kids.join(p.set_index("person_id")[["dob", "given_name", "family_name", "sex"]])
     kids.index.name = "index"
@@ -269,9 +253,7 @@ def test_identifiers_are_valid_where_not_spoiled_on_purpose(
 ) -> None:
     nhs = standardise_nhs_number(truth["persons"]["nhs_number"])
     assert nhs["nhs_number_valid"].all()
-    school = pd.read_csv(
-        data / synth.FILES["school"], encoding="utf-8-sig", on_bad_lines="skip", dtype=str
-    )
+    school = pd.read_csv(data / synth.FILES["school"], encoding="utf-8-sig", on_bad_lines="skip", dtype=str)
     upn = standardise_upn(school["UPN"].dropna())["upn_valid"]
     assert upn.mean() > 0.98
     assert not upn.all()  # a few wrong check letters, on purpose
@@ -282,9 +264,7 @@ def test_identifiers_are_valid_where_not_spoiled_on_purpose(
 # --------------------------------------------------------------------------- defects on purpose
 
 
-def test_the_intended_malformed_rows_are_present(
-    data: Path, truth: dict[str, pd.DataFrame]
-) -> None:
+def test_the_intended_malformed_rows_are_present(data: Path, truth: dict[str, pd.DataFrame]) -> None:
     f = {s: data / name for s, name in synth.FILES.items()}
     header, rows = _csv_rows(f["police_da"], "cp1252", ";")
     assert sum(len(r) != len(header) for r in rows) == 1
@@ -301,15 +281,9 @@ def test_the_intended_malformed_rows_are_present(
     assert '"dob": "2021-02-30"' in health
     con = sqlite3.connect(f["housing"])
     try:
+        assert con.execute("SELECT count(*) FROM tenancies WHERE tenure_type = 'TEST'").fetchone()[0] == 1
         assert (
-            con.execute("SELECT count(*) FROM tenancies WHERE tenure_type = 'TEST'").fetchone()[0]
-            == 1
-        )
-        assert (
-            con.execute(
-                "SELECT count(*) FROM household_members WHERE person_ref IS NULL"
-            ).fetchone()[0]
-            == 1
+            con.execute("SELECT count(*) FROM household_members WHERE person_ref IS NULL").fetchone()[0] == 1
         )
     finally:
         con.close()
@@ -380,13 +354,11 @@ def test_ingest_accepts_the_extracts_with_only_the_intended_quarantines(
     records = truth["records"]
     expected = records[records["expected_quarantine"]]
     q = result.quarantine
-    assert (q["scope"] == "row").all(), q.loc[q["scope"] != "row", ["source", "reason"]].to_dict(
-        "records"
-    )
+    assert (q["scope"] == "row").all(), q.loc[q["scope"] != "row", ["source", "reason"]].to_dict("records")
     got = set(zip(q["source"], q["row_number"], q["reason"], strict=True))
     want = set(zip(expected["source"], expected["row_number"], expected["defect"], strict=True))
     assert got == want
     accepted = records[~records["expected_quarantine"]].dropna(subset=["source_record_id"])
-    assert set(
-        zip(result.records["source"], result.records["source_record_id"], strict=True)
-    ) == set(zip(accepted["source"], accepted["source_record_id"], strict=True))
+    assert set(zip(result.records["source"], result.records["source_record_id"], strict=True)) == set(
+        zip(accepted["source"], accepted["source_record_id"], strict=True)
+    )

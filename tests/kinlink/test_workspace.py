@@ -54,10 +54,15 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
             sys.stdin.readline()
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-        with pytest.raises(WorkspaceError, match=f"in use by another kinlink run \\(pid {proc.pid}\\)"), ws.lock():
+        with (
+            pytest.raises(WorkspaceError, match=f"in use by another kinlink run \\(pid {proc.pid}\\)"),
+            ws.lock(),
+        ):
             pass
     finally:
         proc.communicate("\n", timeout=30)
@@ -67,7 +72,10 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
 
 def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
     ws = Workspace(tmp_path / "ws")
-    holder = f"from kinlink.workspace import Workspace\nimport os\nwith Workspace({str(ws.path)!r}).lock(): os._exit(9)"
+    holder = (
+        "from kinlink.workspace import Workspace\nimport os\n"
+        f"with Workspace({str(ws.path)!r}).lock(): os._exit(9)"
+    )
     subprocess.run([sys.executable, "-c", holder], check=False)
     with ws.lock():
         pass

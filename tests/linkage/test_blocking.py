@@ -52,7 +52,7 @@ def test_reverse_rule_finds_swapped_names():
 
 def test_a_rule_that_would_explode_is_refused_with_advice():
     df = frame(["x"] * 2000, [None] * 2000)
-    with pytest.raises(LinkageError, match="would make 1,999,000 pairs.*largest block holds 2,000"):
+    with pytest.raises(LinkageError, match=r"would make 1,999,000 pairs.*largest block holds 2,000"):
         block(df, [BlockingRule("a", ("a",))], max_pairs_per_rule=1_000_000)
 
 

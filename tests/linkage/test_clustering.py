@@ -20,9 +20,20 @@ def as_partition(labels: np.ndarray) -> set[frozenset[int]]:
 @st.composite
 def scored_graphs(draw, max_nodes=25):
     n = draw(st.integers(2, max_nodes))
-    pairs = draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] < p[1]), max_size=60))
+    pairs = draw(
+        st.sets(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] < p[1]),
+            max_size=60,
+        )
+    )
     pairs = sorted(pairs)
-    probs = draw(st.lists(st.sampled_from([0.001, 0.2, 0.5, 0.96, 0.99, 0.999]), min_size=len(pairs), max_size=len(pairs)))
+    probs = draw(
+        st.lists(
+            st.sampled_from([0.001, 0.2, 0.5, 0.96, 0.99, 0.999]),
+            min_size=len(pairs),
+            max_size=len(pairs),
+        )
+    )
     left = np.array([p[0] for p in pairs], dtype=np.int64)
     right = np.array([p[1] for p in pairs], dtype=np.int64)
     return n, left, right, np.array(probs, dtype=float)

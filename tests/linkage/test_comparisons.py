@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.comparisons import PairView, date_of_birth, family_name, given_name, identifier, location
+from linkage.comparisons import (
+    PairView,
+    date_of_birth,
+    family_name,
+    given_name,
+    identifier,
+    location,
+)
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
 from linkage.settings import DEFAULT_SETTINGS_PATH
 from tests.linkage.conftest import make_records
@@ -31,44 +38,248 @@ def level_label(comparison: str, left: dict, right: dict) -> str:
 
 CASES = [
     # given names
-    {"description": "given missing", "comparison": "given_name", "left": {"given": None}, "right": {"given": "Amy"}, "label": "given name missing"},
-    {"description": "BABY is a placeholder, not a name", "comparison": "given_name", "left": {"given": "Baby", "family": "Khan"}, "right": {"given": "Ayaan", "family": "Khan"}, "label": "given name missing"},
-    {"description": "all given names exact", "comparison": "given_name", "left": {"given": "Mary Ann"}, "right": {"given": "mary ann"}, "label": "given names exact"},
-    {"description": "first given name exact", "comparison": "given_name", "left": {"given": "Mary Ann"}, "right": {"given": "Mary"}, "label": "first given name exact"},
-    {"description": "swapped names", "comparison": "given_name", "left": {"given": "Smith", "family": "John"}, "right": {"given": "John", "family": "Smith"}, "label": "given and family names swapped"},
-    {"description": "nickname", "comparison": "given_name", "left": {"given": "William"}, "right": {"given": "Bill"}, "label": "nickname or variant"},
-    {"description": "close spelling", "comparison": "given_name", "left": {"given": "Jonathon"}, "right": {"given": "Jonathan"}, "label": "Jaro-Winkler >= 0.92"},
-    {"description": "known by middle name", "comparison": "given_name", "left": {"given": "David", "middle": "Lee"}, "right": {"given": "Lee"}, "label": "known by middle name"},
-    {"description": "fuzzy spelling", "comparison": "given_name", "left": {"given": "Katarina"}, "right": {"given": "Katrina"}, "label": "Jaro-Winkler >= 0.85"},
-    {"description": "sounds alike", "comparison": "given_name", "left": {"given": "Kaitlyn"}, "right": {"given": "Caitlin"}, "label": "sounds alike (metaphone)"},
-    {"description": "initial only", "comparison": "given_name", "left": {"given": "J"}, "right": {"given": "Jasmine"}, "label": "initial only, agrees"},
-    {"description": "different given names (twins)", "comparison": "given_name", "left": {"given": "Olivia"}, "right": {"given": "Harry"}, "label": "different"},
+    {
+        "description": "given missing",
+        "comparison": "given_name",
+        "left": {"given": None},
+        "right": {"given": "Amy"},
+        "label": "given name missing",
+    },
+    {
+        "description": "BABY is a placeholder, not a name",
+        "comparison": "given_name",
+        "left": {"given": "Baby", "family": "Khan"},
+        "right": {"given": "Ayaan", "family": "Khan"},
+        "label": "given name missing",
+    },
+    {
+        "description": "all given names exact",
+        "comparison": "given_name",
+        "left": {"given": "Mary Ann"},
+        "right": {"given": "mary ann"},
+        "label": "given names exact",
+    },
+    {
+        "description": "first given name exact",
+        "comparison": "given_name",
+        "left": {"given": "Mary Ann"},
+        "right": {"given": "Mary"},
+        "label": "first given name exact",
+    },
+    {
+        "description": "swapped names",
+        "comparison": "given_name",
+        "left": {"given": "Smith", "family": "John"},
+        "right": {"given": "John", "family": "Smith"},
+        "label": "given and family names swapped",
+    },
+    {
+        "description": "nickname",
+        "comparison": "given_name",
+        "left": {"given": "William"},
+        "right": {"given": "Bill"},
+        "label": "nickname or variant",
+    },
+    {
+        "description": "close spelling",
+        "comparison": "given_name",
+        "left": {"given": "Jonathon"},
+        "right": {"given": "Jonathan"},
+        "label": "Jaro-Winkler >= 0.92",
+    },
+    {
+        "description": "known by middle name",
+        "comparison": "given_name",
+        "left": {"given": "David", "middle": "Lee"},
+        "right": {"given": "Lee"},
+        "label": "known by middle name",
+    },
+    {
+        "description": "fuzzy spelling",
+        "comparison": "given_name",
+        "left": {"given": "Katarina"},
+        "right": {"given": "Katrina"},
+        "label": "Jaro-Winkler >= 0.85",
+    },
+    {
+        "description": "sounds alike",
+        "comparison": "given_name",
+        "left": {"given": "Kaitlyn"},
+        "right": {"given": "Caitlin"},
+        "label": "sounds alike (metaphone)",
+    },
+    {
+        "description": "initial only",
+        "comparison": "given_name",
+        "left": {"given": "J"},
+        "right": {"given": "Jasmine"},
+        "label": "initial only, agrees",
+    },
+    {
+        "description": "different given names (twins)",
+        "comparison": "given_name",
+        "left": {"given": "Olivia"},
+        "right": {"given": "Harry"},
+        "label": "different",
+    },
     # family names
-    {"description": "family exact", "comparison": "family_name", "left": {"family": "O'Brien"}, "right": {"family": "OBRIEN"}, "label": "exact"},
-    {"description": "former surname", "comparison": "family_name", "left": {"family": "Jones", "aliases": ["Smith"]}, "right": {"family": "Smith"}, "label": "former or alias family name"},
-    {"description": "double-barrelled part", "comparison": "family_name", "left": {"family": "Smith-Jones"}, "right": {"family": "Jones"}, "label": "part of a double-barrelled name"},
-    {"description": "family typo", "comparison": "family_name", "left": {"family": "Thompson"}, "right": {"family": "Thomson"}, "label": "Jaro-Winkler >= 0.92"},
-    {"description": "family different", "comparison": "family_name", "left": {"family": "Patel"}, "right": {"family": "Murphy"}, "label": "different"},
+    {
+        "description": "family exact",
+        "comparison": "family_name",
+        "left": {"family": "O'Brien"},
+        "right": {"family": "OBRIEN"},
+        "label": "exact",
+    },
+    {
+        "description": "former surname",
+        "comparison": "family_name",
+        "left": {"family": "Jones", "aliases": ["Smith"]},
+        "right": {"family": "Smith"},
+        "label": "former or alias family name",
+    },
+    {
+        "description": "double-barrelled part",
+        "comparison": "family_name",
+        "left": {"family": "Smith-Jones"},
+        "right": {"family": "Jones"},
+        "label": "part of a double-barrelled name",
+    },
+    {
+        "description": "family typo",
+        "comparison": "family_name",
+        "left": {"family": "Thompson"},
+        "right": {"family": "Thomson"},
+        "label": "Jaro-Winkler >= 0.92",
+    },
+    {
+        "description": "family different",
+        "comparison": "family_name",
+        "left": {"family": "Patel"},
+        "right": {"family": "Murphy"},
+        "label": "different",
+    },
     # dates of birth
-    {"description": "dob exact", "comparison": "dob", "left": {"dob": "2015-03-04"}, "right": {"dob": "2015-03-04"}, "label": "exact"},
-    {"description": "dob day and month swapped", "comparison": "dob", "left": {"dob": "2015-03-04"}, "right": {"dob": "2015-04-03"}, "label": "day and month transposed"},
-    {"description": "dob one component off", "comparison": "dob", "left": {"dob": "2015-03-04"}, "right": {"dob": "2016-03-04"}, "label": "one of day, month, year differs"},
-    {"description": "dob estimated from age, close", "comparison": "dob", "left": {"dob": "1990-06-01", "dob_estimated": True}, "right": {"dob": "1991-01-20"}, "label": "estimated from age, within 731 days"},
-    {"description": "estimated but exact date is not 'exact'", "comparison": "dob", "left": {"dob": "1990-06-01", "dob_estimated": True}, "right": {"dob": "1990-06-01"}, "label": "estimated from age, within 731 days"},
-    {"description": "dob same year only", "comparison": "dob", "left": {"dob": "2015-03-04"}, "right": {"dob": "2015-11-20"}, "label": "same year only"},
-    {"description": "dob decades apart (father and son)", "comparison": "dob", "left": {"dob": "1980-03-04"}, "right": {"dob": "2010-07-19"}, "label": "different"},
-    {"description": "dob missing", "comparison": "dob", "left": {"dob": None}, "right": {"dob": "2010-07-19"}, "label": "date of birth missing"},
+    {
+        "description": "dob exact",
+        "comparison": "dob",
+        "left": {"dob": "2015-03-04"},
+        "right": {"dob": "2015-03-04"},
+        "label": "exact",
+    },
+    {
+        "description": "dob day and month swapped",
+        "comparison": "dob",
+        "left": {"dob": "2015-03-04"},
+        "right": {"dob": "2015-04-03"},
+        "label": "day and month transposed",
+    },
+    {
+        "description": "dob one component off",
+        "comparison": "dob",
+        "left": {"dob": "2015-03-04"},
+        "right": {"dob": "2016-03-04"},
+        "label": "one of day, month, year differs",
+    },
+    {
+        "description": "dob estimated from age, close",
+        "comparison": "dob",
+        "left": {"dob": "1990-06-01", "dob_estimated": True},
+        "right": {"dob": "1991-01-20"},
+        "label": "estimated from age, within 731 days",
+    },
+    {
+        "description": "estimated but exact date is not 'exact'",
+        "comparison": "dob",
+        "left": {"dob": "1990-06-01", "dob_estimated": True},
+        "right": {"dob": "1990-06-01"},
+        "label": "estimated from age, within 731 days",
+    },
+    {
+        "description": "dob same year only",
+        "comparison": "dob",
+        "left": {"dob": "2015-03-04"},
+        "right": {"dob": "2015-11-20"},
+        "label": "same year only",
+    },
+    {
+        "description": "dob decades apart (father and son)",
+        "comparison": "dob",
+        "left": {"dob": "1980-03-04"},
+        "right": {"dob": "2010-07-19"},
+        "label": "different",
+    },
+    {
+        "description": "dob missing",
+        "comparison": "dob",
+        "left": {"dob": None},
+        "right": {"dob": "2010-07-19"},
+        "label": "date of birth missing",
+    },
     # location
-    {"description": "same UPRN", "comparison": "location", "left": {"uprn": "100023", "postcode": "AB1 2DX"}, "right": {"uprn": "100023", "postcode": "AB1 2DY"}, "label": "same property (UPRN, address, or house number and street)"},
-    {"description": "same postcode", "comparison": "location", "left": {"postcode": "AB1 2DX"}, "right": {"postcode": "ab12dx"}, "label": "same postcode"},
-    {"description": "same sector", "comparison": "location", "left": {"postcode": "AB1 2DX"}, "right": {"postcode": "AB1 2EE"}, "label": "same postcode sector"},
-    {"description": "same district", "comparison": "location", "left": {"postcode": "AB1 2DX"}, "right": {"postcode": "AB1 5EE"}, "label": "same postcode district"},
-    {"description": "different places", "comparison": "location", "left": {"postcode": "AB1 2DX"}, "right": {"postcode": "ZE2 9QQ"}, "label": "different"},
-    {"description": "no location", "comparison": "location", "left": {}, "right": {"postcode": "ZE2 9QQ"}, "label": "no address or postcode"},
+    {
+        "description": "same UPRN",
+        "comparison": "location",
+        "left": {"uprn": "100023", "postcode": "AB1 2DX"},
+        "right": {"uprn": "100023", "postcode": "AB1 2DY"},
+        "label": "same property (UPRN, address, or house number and street)",
+    },
+    {
+        "description": "same postcode",
+        "comparison": "location",
+        "left": {"postcode": "AB1 2DX"},
+        "right": {"postcode": "ab12dx"},
+        "label": "same postcode",
+    },
+    {
+        "description": "same sector",
+        "comparison": "location",
+        "left": {"postcode": "AB1 2DX"},
+        "right": {"postcode": "AB1 2EE"},
+        "label": "same postcode sector",
+    },
+    {
+        "description": "same district",
+        "comparison": "location",
+        "left": {"postcode": "AB1 2DX"},
+        "right": {"postcode": "AB1 5EE"},
+        "label": "same postcode district",
+    },
+    {
+        "description": "different places",
+        "comparison": "location",
+        "left": {"postcode": "AB1 2DX"},
+        "right": {"postcode": "ZE2 9QQ"},
+        "label": "different",
+    },
+    {
+        "description": "no location",
+        "comparison": "location",
+        "left": {},
+        "right": {"postcode": "ZE2 9QQ"},
+        "label": "no address or postcode",
+    },
     # identifiers
-    {"description": "valid NHS numbers equal", "comparison": "nhs", "left": {"nhs": "9434765919"}, "right": {"nhs": "9434765919"}, "label": "valid and equal"},
-    {"description": "valid NHS numbers differ", "comparison": "nhs", "left": {"nhs": "9434765919"}, "right": {"nhs": "4010232137"}, "label": "valid and different"},
-    {"description": "NHS number missing", "comparison": "nhs", "left": {"nhs": None}, "right": {"nhs": "4010232137"}, "label": "missing or invalid on one side"},
+    {
+        "description": "valid NHS numbers equal",
+        "comparison": "nhs",
+        "left": {"nhs": "9434765919"},
+        "right": {"nhs": "9434765919"},
+        "label": "valid and equal",
+    },
+    {
+        "description": "valid NHS numbers differ",
+        "comparison": "nhs",
+        "left": {"nhs": "9434765919"},
+        "right": {"nhs": "4010232137"},
+        "label": "valid and different",
+    },
+    {
+        "description": "NHS number missing",
+        "comparison": "nhs",
+        "left": {"nhs": None},
+        "right": {"nhs": "4010232137"},
+        "label": "missing or invalid on one side",
+    },
 ]
 
 
@@ -82,7 +293,9 @@ def test_levels_are_symmetric(case):
     assert level_label(case["comparison"], case["right"], case["left"]) == case["label"]
 
 
-NAMES = st.sampled_from(["Amy", "Bill", "William", "Mohammed", "Muhammad", "Zoë", "Smith", "Jones", "J", None])
+NAMES = st.sampled_from(
+    ["Amy", "Bill", "William", "Mohammed", "Muhammad", "Zoë", "Smith", "Jones", "J", None]
+)
 DOBS = st.sampled_from(["2015-03-04", "2015-04-03", "2016-03-04", "1980-01-01", None])
 
 

@@ -96,9 +96,7 @@ PAIRWISE_CASES: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("case", PAIRWISE_CASES, ids=[c["description"] for c in PAIRWISE_CASES])
 def test_pairwise_scores_hand_computed(case):
-    scores = pairwise_scores(
-        _table(case["predicted"]), _table(case["truth"]), within=case["within"]
-    )
+    scores = pairwise_scores(_table(case["predicted"]), _table(case["truth"]), within=case["within"])
     assert (scores.tp, scores.fp, scores.fn) == case["expected"]
 
 
@@ -163,9 +161,7 @@ SPLIT_MERGE_CASES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    "case", SPLIT_MERGE_CASES, ids=[c["description"] for c in SPLIT_MERGE_CASES]
-)
+@pytest.mark.parametrize("case", SPLIT_MERGE_CASES, ids=[c["description"] for c in SPLIT_MERGE_CASES])
 def test_split_and_merged_hand_computed(case):
     assert split_and_merged(_table(case["predicted"]), _table(case["truth"])) == case["expected"]
 
@@ -261,8 +257,7 @@ def test_all_lists_every_public_function_and_class():
     defined_here = {
         name
         for name, value in vars(evaluate_module).items()
-        if not name.startswith("_")
-        and getattr(value, "__module__", None) == evaluate_module.__name__
+        if not name.startswith("_") and getattr(value, "__module__", None) == evaluate_module.__name__
     }
     assert set(evaluate_module.__all__) == defined_here
 

@@ -22,13 +22,23 @@ def authority(tmp_path_factory):
     data = tmp_path_factory.mktemp("la")
     synthesise(data, n_people=1500, seed=11)
     result = ingest_sources(
-        load_mappings([config_path("sources")]), data, load_vocabulary(config_path("interventions.yaml"))
+        load_mappings([config_path("sources")]),
+        data,
+        load_vocabulary(config_path("interventions.yaml")),
     )
-    truth = pd.read_parquet(data / "truth" / "records.parquet").dropna(subset=["source_record_id", "person_id"])
+    truth = pd.read_parquet(data / "truth" / "records.parquet").dropna(
+        subset=["source_record_id", "person_id"]
+    )
     truth["record_key"] = truth["source"] + ":" + truth["source_record_id"]
     persons = pd.read_parquet(data / "truth" / "persons.parquet")
     relations = pd.read_parquet(data / "truth" / "relationships.parquet")
-    return result.records, truth[["record_key", "person_id"]], persons, relations, result.stated_relationships
+    return (
+        result.records,
+        truth[["record_key", "person_id"]],
+        persons,
+        relations,
+        result.stated_relationships,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +63,9 @@ def test_twins_are_never_merged(authority, linked):
     siblings = relations[relations["relationship_type"] == "sibling"]
     dob = persons.set_index("person_id")["dob"]
     twins = [
-        (a, b) for a, b in zip(siblings["person_id_from"], siblings["person_id_to"], strict=True) if dob[a] == dob[b]
+        (a, b)
+        for a, b in zip(siblings["person_id_from"], siblings["person_id_to"], strict=True)
+        if dob[a] == dob[b]
     ]
     assert twins, "the synthetic data should hold twins"
     assert _predicted_pairs_of_people(linked, truth, twins) == 0
@@ -88,7 +100,12 @@ def test_the_explanation_sums_to_the_match_weight(authority, linked):
     best = linked.pairs.sort_values("match_weight").iloc[[0, len(linked.pairs) // 2, -1]]
     for row in best.itertuples():
         table = explain_pair(
-            records, linked.settings, row.record_key_l, row.record_key_r, stated, linked.person_index
+            records,
+            linked.settings,
+            row.record_key_l,
+            row.record_key_r,
+            stated,
+            linked.person_index,
         )
         assert table["weight"].sum() == pytest.approx(row.match_weight, abs=1e-4)
         assert table["term"].iloc[0] == "prior"
@@ -116,7 +133,9 @@ def test_ids_are_stable_when_a_source_is_added(authority, linked):
     # every id that changed is explained by a recorded merge or split
     moved = before[before != after]
     assert kept > 0.97
-    assert set(moved).issubset(changed_people | set(second.id_changes.get("previous_ids", pd.Series()).explode()))
+    assert set(moved).issubset(
+        changed_people | set(second.id_changes.get("previous_ids", pd.Series()).explode())
+    )
 
 
 def test_same_records_in_any_order_give_the_same_people(authority, linked):
@@ -133,7 +152,10 @@ def test_same_records_in_any_order_give_the_same_people(authority, linked):
 def test_a_hard_conflict_pair_is_never_one_person(linked):
     conflicts = linked.pairs[linked.pairs["hard_conflict"]]
     index = linked.person_index.set_index("record_key")["person_id"]
-    same = index.reindex(conflicts["record_key_l"]).to_numpy() == index.reindex(conflicts["record_key_r"]).to_numpy()
+    same = (
+        index.reindex(conflicts["record_key_l"]).to_numpy()
+        == index.reindex(conflicts["record_key_r"]).to_numpy()
+    )
     assert not same.any()
 
 

@@ -1,0 +1,46 @@
+# kinlink front door. `make demo` and `make test` each do all of their own set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.kinlink-installed
+SYSTEM_STAMP := $(VENV)/.kinlink-system
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test setup system lint typecheck check bench clean
+
+setup: $(STAMP)
+
+# Debian packages: graphviz (dot) draws genograms, poppler-utils (pdftoppm) checks PDFs.
+$(SYSTEM_STAMP):
+	@if ! command -v dot >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  echo "installing graphviz and poppler-utils (apt-get)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz poppler-utils >/dev/null; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+$(STAMP): setup.cfg pyproject.toml | $(SYSTEM_STAMP)
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(BIN)/kinlink synth --out demo/data --people 2000 --seed 42
+	$(BIN)/kinlink run -c config/pipeline.yaml
+	@echo "demo finished: tables, quarantine and manifest.json are in demo/workspace/"
+
+test: setup
+	$(BIN)/python -m pytest -n 2
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""Render the benchmark store (``bench/results/linkage.json``) as ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DATASET_ORDER = [
+    "febrl1",
+    "febrl2",
+    "febrl3",
+    "febrl4",
+    "synthetic-100k",
+    "synthetic-1m",
+]
+VARIANT_ORDER = ["kinlink", "splink", "recordlinkage-ecm", "recordlinkage-rules"]
+VARIANT_NAMES = {
+    "kinlink": "kinlink",
+    "splink": "Splink (DuckDB, unsupervised)",
+    "recordlinkage-ecm": "recordlinkage ECM",
+    "recordlinkage-rules": "recordlinkage rules (sum > 3)",
+}
+
+
+def _number(value: Any) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _score(value: Any) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _seconds(value: Any) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def one_line(run: dict[str, Any]) -> str:
+    """A console summary of one run, with no personal data."""
+    name = VARIANT_NAMES.get(run["variant"], run["variant"])
+    if run.get("status") != "ok":
+        return f"{name}: {run.get('status')} {run.get('reason', '')}".rstrip()
+    pairwise = run["scores"]["pairwise"]
+    return (
+        f"{name}: P {pairwise['precision']:.4f} R {pairwise['recall']:.4f} "
+        f"F1 {pairwise['f1']:.4f}, {run['wall_s']:.1f} s, {run['peak_mb']:.0f} MB"
+    )
+
+
+def _row(run: dict[str, Any], cross_source: bool) -> str:
+    name = VARIANT_NAMES.get(run["variant"], run["variant"])
+    if run.get("status") != "ok":
+        note = run.get("status", "")
+        if run.get("reason"):
+            note += f": {run['reason']}"
+        cells = [name, _number(run.get("records"))] + ["–"] * 9 + [note.replace("|", "/")]
+        return "| " + " | ".join(cells) + " |"
+    scores = run["scores"]
+    pairwise = scores["pairwise"]
+    cells = [
+        name,
+        _number(run["records"]),
+        _number(run.get("candidate_pairs")),
+        _score(pairwise["precision"]),
+        _score(pairwise["recall"]),
+        _score(pairwise["f1"]),
+        _score(scores["bcubed"]["f1"]),
+        _score(scores["cross_source"]["f1"]) if cross_source else "–",
+        _seconds(run.get("wall_s")),
+        _seconds(run.get("tool_s")),
+        _number(round(run["peak_mb"])) if run.get("peak_mb") is not None else "–",
+        _notes(run),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _notes(run: dict[str, Any]) -> str:
+    split = run["scores"]["split_merge"]
+    notes = [f"{split['true_people_split']:,} people split, {split['predicted_people_merged']:,} merged"]
+    if "pair_scores" in run:
+        notes.append(f"links F1 {run['pair_scores']['f1']:.4f}")
+    return "; ".join(notes)
+
+
+def render(store: dict[str, Any]) -> str:
+    machine = store.get("machine", {})
+    runs = store.get("runs", {})
+    lines = [
+        "# Linkage benchmark: kinlink, Splink, recordlinkage",
+        "",
+        "Written by `bench/linkage_bench.py` from `bench/results/linkage.json`; do not edit by",
+        "hand, run the benchmark again. How to run it and what each figure means:",
+        "`bench/README.md`.",
+        "",
+        "## Machine",
+        "",
+    ]
+    if machine:
+        versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items())
+        lines += [
+            f"- {machine.get('cores')} cores ({machine.get('cpu')}), "
+            f"{machine.get('ram_gib')} GiB RAM, {machine.get('platform')}",
+            f"- Python {machine.get('python')}; {versions}",
+            f"- OPENBLAS_CORETYPE: {machine.get('openblas_coretype')} (left as the machine sets it)",
+        ]
+    commands: dict[str, str] = {}
+    for run in runs.values():
+        if run.get("command"):
+            commands.setdefault(run["command"], run.get("date", ""))
+    lines += ["", "## Commands that produced these figures", ""]
+    for command, date in sorted(commands.items(), key=lambda item: item[1]):
+        lines.append(f"- `{command}` ({date})")
+
+    names = [n for n in DATASET_ORDER if n in store.get("datasets", {})]
+    names += sorted(n for n in store.get("datasets", {}) if n not in DATASET_ORDER)
+    for name in names:
+        facts = store["datasets"][name]
+        cross_source = facts.get("sources", 1) > 1
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"{facts['records']:,} records of {facts['true_people']:,} true people from "
+            f"{facts['sources']} source(s), {facts['link_type'].replace('_', ' ')}; "
+            f"made with {facts['made_with']}.",
+            "",
+            "| tool | records | candidate pairs | precision | recall | F1 | B³ F1 "
+            "| cross-source F1 | wall s | tool s | peak MB | notes |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        ]
+        chosen = [runs[f"{name}/{v}"] for v in VARIANT_ORDER if f"{name}/{v}" in runs]
+        lines += [_row(run, cross_source) for run in chosen]
+    lines += [
+        "",
+        "Precision, recall and F1 are pairwise over the clusters each tool returned (pairs of",
+        "records put in one person); B³ F1 averages per record; cross-source F1 counts only",
+        "pairs of records from different sources. *links F1* scores the raw accepted links",
+        "before transitive closure. *wall s* is the whole child process (start-up, reading",
+        "the Parquet input, linking, writing); *tool s* the linking alone; *peak MB* the",
+        "child's peak resident memory (`ru_maxrss` via `os.wait4`).",
+        "",
+    ]
+    return "\n".join(lines)
