@@ -151,8 +151,12 @@ def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
         if not settings_path.exists():
             raise NotAvailable(f"{settings_path.name} is missing")
     settings = LinkageSettings.load(settings_path)
+    # kinlink also reads what the sources state about people (mother of, victim of, one
+    # census row's pupil and contact): the same ingest output the records come from.
+    stated_path = Path(dataset.folder) / "workspace" / "stated_relationships.parquet"
+    stated = pd.read_parquet(stated_path) if stated_path.exists() else None
     start = time.perf_counter()
-    result = link_records(records, settings=settings, seed=seed)
+    result = link_records(records, settings=settings, stated_relationships=stated, seed=seed)
     link_s = time.perf_counter() - start
     person_index = pd.DataFrame(result.person_index)[["record_key", "person_id"]]
     candidate_pairs = None
@@ -163,7 +167,10 @@ def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
         clusters=person_index,
         candidate_pairs=candidate_pairs,
         phases={"link_s": link_s},
-        facts={"settings": str(settings_path) if settings_path else "default (shipped)"},
+        facts={
+            "settings": str(settings_path) if settings_path else "default (shipped)",
+            "stated_relationships": stated is not None,
+        },
     )
 
 

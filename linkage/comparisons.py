@@ -539,13 +539,15 @@ def given_name(*, close: float = 0.92, fuzzy: float = 0.85) -> Comparison:
 
 def family_name(*, close: float = 0.92) -> Comparison:
     """Family names: exact, a former or alias name, a part of a double-barrelled name,
-    a close spelling, sounding alike."""
+    a close spelling, sounding alike.
+
+    Swapped names are graded once, by the given-name comparison: grading the swap here too
+    would count one piece of evidence twice."""
     return Comparison(
         "family_name",
         (
             NullLevel("family name missing", columns=("family",)),
             ExactLevel("exact", column="family"),
-            SwappedLevel("given and family names swapped", first="family", second="given"),
             AliasLevel("former or alias family name", column="family", aliases="aliases"),
             PartsLevel("part of a double-barrelled name"),
             JaroWinklerLevel(f"Jaro-Winkler >= {close}", column="family", threshold=close),

@@ -9,13 +9,25 @@ __all__ = ["build_persons"]
 
 
 def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Most common non-null value per person (ties: the earliest record's value)."""
+    """Most common non-null value per person (ties: the earliest record's value).
+
+    Works on integer codes (one sort of the records), not on a Python call per person.
+    """
     sub = frame[["person_id", column, "_order"]].dropna(subset=[column])
     if sub.empty:
         return pd.Series(dtype=object)
-    counts = sub.groupby(["person_id", column], sort=False).agg(n=("_order", "size"), first=("_order", "min"))
-    counts = counts.reset_index().sort_values(["person_id", "n", "first"], ascending=[True, False, True])
-    return counts.drop_duplicates("person_id").set_index("person_id")[column]
+    person, people = pd.factorize(sub["person_id"])
+    value, values = pd.factorize(sub[column])
+    order = sub["_order"].to_numpy()
+    key, first_seen = pd.factorize(person.astype(np.int64) * (len(values) + 1) + value)
+    counts = np.bincount(key)
+    earliest = np.full(len(first_seen), np.iinfo(np.int64).max)
+    np.minimum.at(earliest, key, order)
+    key_person = first_seen // (len(values) + 1)
+    key_value = first_seen % (len(values) + 1)
+    best = np.lexsort((earliest, -counts, key_person))
+    chosen = best[np.r_[True, key_person[best][1:] != key_person[best][:-1]]]
+    return pd.Series(np.asarray(values, dtype=object)[key_value[chosen]], index=np.asarray(people)[key_person[chosen]])
 
 
 def _lists_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
@@ -33,8 +45,11 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     ``dob_conflict`` is True when the records give more than one real date of birth (a
     data-quality note for the Family Summary Record).
     """
-    r = records.merge(person_index[["record_key", "person_id"]], on="record_key", how="inner")
-    r = r.reset_index(drop=True)
+    needed = [
+        "record_key", "source", "given_name", "middle_names", "family_name", "sex", "postcode_std",
+        "nhs_number_std", "upn_std", "dob", "dob_estimated", "dod",
+    ]  # fmt: skip
+    r = records[needed].merge(person_index[["record_key", "person_id"]], on="record_key", how="inner")
     r["_order"] = range(len(r))
     estimated = r["dob_estimated"].fillna(False).astype(bool)
     r["_dob_real"] = r["dob"].where(~estimated)
