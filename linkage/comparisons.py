@@ -161,6 +161,33 @@ class PairView:
             self._cache[key] = sim
         return self._cache[key]
 
+    def similarity_across(self, col_l: str, col_r: str) -> np.ndarray:
+        """Jaro–Winkler of the left record's ``col_l`` and the right record's ``col_r``."""
+        key = ("jwx", col_l, col_r)
+        if key not in self._cache:
+            codes_l, codes_r = self.shared_codes(col_l, col_r)
+            both = pd.concat([self.prepared[col_l], self.prepared[col_r]], ignore_index=True)
+            uniques = np.asarray(pd.factorize(both, use_na_sentinel=True)[1], dtype=object)
+            a, b = codes_l[self.left], codes_r[self.right]
+            sim = np.zeros(len(self), dtype=np.float32)
+            sim[(a >= 0) & (a == b)] = 1.0
+            todo = (a >= 0) & (b >= 0) & (a != b)
+            if todo.any():
+                n = np.int64(len(uniques))
+                pair_code = a[todo].astype(np.int64) * n + b[todo]
+                inverse, distinct = pd.factorize(pair_code)
+                distinct = np.asarray(distinct, dtype=np.int64)
+                scores = cpdist(
+                    uniques[distinct // n].tolist(),
+                    uniques[distinct % n].tolist(),
+                    scorer=JaroWinkler.normalized_similarity,
+                    dtype=np.float32,
+                    workers=1,
+                )
+                sim[todo] = scores[inverse]
+            self._cache[key] = sim
+        return self._cache[key]
+
     def in_pairs(self, col: str, pairs: set[tuple[str, str]]) -> np.ndarray:
         """True where (left value, right value) is one of ``pairs``."""
         key = ("pairs", col, id(pairs))
@@ -304,6 +331,21 @@ class SwappedLevel(Level):
 
     def applies(self, v: PairView) -> np.ndarray:
         return v.equal_values(self.first, self.second) & v.equal_values(self.second, self.first)
+
+
+@dataclass(frozen=True)
+class SwappedCloseLevel(Level):
+    """Given and family names swapped on one side, and each close (a typo as well)."""
+
+    first: str = "given_full"
+    second: str = "family"
+    threshold: float = 0.9
+    kind: ClassVar[str] = "swapped_close"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return (v.similarity_across(self.first, self.second) >= self.threshold) & (
+            v.similarity_across(self.second, self.first) >= self.threshold
+        )
 
 
 @dataclass(frozen=True)
@@ -522,11 +564,12 @@ def given_name(*, close: float = 0.92, fuzzy: float = 0.85) -> Comparison:
             NullLevel("given name missing", columns=("given",)),
             ExactLevel("given names exact", column="given_full"),
             ExactLevel("first given name exact", column="given"),
-            SwappedLevel("given and family names swapped", first="given", second="family"),
+            SwappedLevel("given and family names swapped", first="given_full", second="family"),
             NicknameLevel("nickname or variant", column="given"),
             JaroWinklerLevel(f"Jaro-Winkler >= {close}", column="given", threshold=close),
             CrossLevel("known by middle name", first="given", second="middle"),
             JaroWinklerLevel(f"Jaro-Winkler >= {fuzzy}", column="given", threshold=fuzzy),
+            SwappedCloseLevel("names swapped, with a typo", first="given_full", second="family"),
             ExactLevel("sounds alike (metaphone)", column="given_metaphone"),
             InitialLevel("initial only, agrees", column="given"),
             ElseLevel("different"),

@@ -27,7 +27,8 @@ def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
     key_value = first_seen % (len(values) + 1)
     best = np.lexsort((earliest, -counts, key_person))
     chosen = best[np.r_[True, key_person[best][1:] != key_person[best][:-1]]]
-    return pd.Series(np.asarray(values, dtype=object)[key_value[chosen]], index=np.asarray(people)[key_person[chosen]])
+    modes = np.asarray(values, dtype=object)[key_value[chosen]]
+    return pd.Series(modes, index=np.asarray(people)[key_person[chosen]])
 
 
 def _lists_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
@@ -51,7 +52,7 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     ]  # fmt: skip
     r = records[needed].merge(person_index[["record_key", "person_id"]], on="record_key", how="inner")
     r["_order"] = range(len(r))
-    estimated = r["dob_estimated"].fillna(False).astype(bool)
+    estimated = r["dob_estimated"].astype("boolean").fillna(False).astype(bool)
     r["_dob_real"] = r["dob"].where(~estimated)
     r["_dob_est"] = r["dob"].where(estimated)
     r["_nhs"] = r["nhs_number_std"]
