@@ -28,6 +28,14 @@ def new_id(prefix: str, seed_text: str, taken: set[str]) -> str:
         salt += 1
 
 
+def _first_key_per_cluster(keys: np.ndarray, labels: np.ndarray) -> pd.Series:
+    """The smallest record key of every cluster (one C-level sort, no Python call per cluster)."""
+    order = np.lexsort((keys, labels))
+    sorted_labels = labels[order]
+    first = order[np.r_[True, sorted_labels[1:] != sorted_labels[:-1]]]
+    return pd.Series(keys[first].astype(object), index=labels[first])
+
+
 def assign_ids(
     record_keys: pd.Series,
     labels: np.ndarray,
@@ -44,8 +52,7 @@ def assign_ids(
     """
     keys = pd.Series(record_keys).reset_index(drop=True).astype(str)
     frame = pd.DataFrame({"record_key": keys, "cluster": np.asarray(labels)})
-    first_key = frame.groupby("cluster")["record_key"].min()
-    first_key.index = first_key.index.astype(np.int64)
+    first_key = _first_key_per_cluster(keys.to_numpy(dtype=str), np.asarray(labels, dtype=np.int64))
     assigned: dict[int, str] = {}
     taken: set[str] = set()
     changes: list[dict[str, object]] = []
@@ -62,14 +69,18 @@ def assign_ids(
                 continue
             assigned[int(cluster)] = str(old)
             used_ids.add(str(old))
-        per_cluster = known.groupby("cluster")[id_column].agg(lambda s: sorted(set(s)))
-        per_old = known.groupby(id_column)["cluster"].agg(lambda s: sorted(set(s)))
+        links = known[["cluster", id_column]].drop_duplicates()
+        merged = links["cluster"].duplicated(keep=False)  # clusters holding several old ids
+        split = links[id_column].duplicated(keep=False)  # old ids spread over several clusters
+        per_cluster = links[merged].groupby("cluster")[id_column].agg(sorted)
+        per_old = links[split].groupby(id_column)["cluster"].agg(sorted)
     for cluster, key in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
         if cluster not in assigned:
             pid = new_id(prefix, str(key), taken)
             assigned[cluster] = pid
             taken.add(pid)
     if previous is not None and len(previous):
+        sizes = frame["cluster"].value_counts()
         for cluster, olds in zip(per_cluster.index.tolist(), per_cluster.tolist(), strict=True):
             if len(olds) > 1:
                 changes.append(
@@ -78,7 +89,7 @@ def assign_ids(
                         "id": assigned[int(cluster)],
                         "previous_ids": olds,
                         "new_ids": [assigned[int(cluster)]],
-                        "records": int((frame["cluster"] == cluster).sum()),
+                        "records": int(sizes[cluster]),
                     }
                 )
         for old, clusters in per_old.items():
@@ -89,7 +100,7 @@ def assign_ids(
                         "id": str(old),
                         "previous_ids": [str(old)],
                         "new_ids": sorted(assigned[int(c)] for c in clusters),
-                        "records": int(frame["cluster"].isin(clusters).sum()),
+                        "records": int(sum(sizes[c] for c in clusters)),
                     }
                 )
     ids = frame["cluster"].map(assigned)
