@@ -142,16 +142,6 @@ def _format_template(template: str, frame: pd.DataFrame) -> pd.Series:
     return out.where(~missing, None)
 
 
-def _unmapped(
-    spec: FieldSpec, frame: pd.DataFrame, code_maps: Mapping[str, Mapping[str, str | None]]
-) -> pd.Series:
-    """True where a field has a value its map does not know."""
-    if spec.map is None:
-        return pd.Series(False, index=frame.index)
-    raw = evaluate_field(FieldSpec(**{**spec.__dict__, "map": None, "default": None}), frame)
-    return raw.notna() & ~raw.isin(list(code_maps[spec.map]))
-
-
 def _filter_mask(flt: Filter, frame: pd.DataFrame) -> pd.Series:
     s = frame[flt.column]
     if flt.op == "equals":
@@ -554,12 +544,11 @@ def canonicalise(
         person_keys,
         accepted,
         row_numbers,
-        positions,
         quarantine,
         reference,
     )
     relationships = _build_relationships(
-        frame, mapping, person_keys, accepted, row_numbers, positions, quarantine, reference
+        frame, mapping, person_keys, accepted, row_numbers, quarantine, reference
     )
     q = quarantine.table(frame, row_numbers, _adapter_rejects(raw))
 
@@ -590,7 +579,6 @@ def _build_events(
     person_keys: Mapping[str, pd.Series],
     accepted: pd.Series,
     row_numbers: np.ndarray,
-    positions: np.ndarray,
     quarantine: _Quarantine,
     reference: dt.date,
 ) -> pd.DataFrame:
@@ -688,7 +676,6 @@ def _build_relationships(
     person_keys: Mapping[str, pd.Series],
     accepted: pd.Series,
     row_numbers: np.ndarray,
-    positions: np.ndarray,
     quarantine: _Quarantine,
     reference: dt.date,
 ) -> pd.DataFrame:

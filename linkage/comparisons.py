@@ -736,7 +736,3 @@ def comparison_from_dict(d: Mapping[str, Any], where: str = "comparison") -> Com
         raise SettingsError(
             f"{where}: bad parameters {sorted(params)} for preset {d['preset']!r} ({exc})"
         ) from None
-
-
-def grade_all(comparisons: Sequence[Comparison], v: PairView) -> dict[str, np.ndarray]:
-    return {c.name: c.grade(v) for c in comparisons}

@@ -72,12 +72,6 @@ def grade_pairs(
     return Graded(levels, ctx, assign_strata(ctx, enumerated))
 
 
-def stratum_label(stratum: int) -> str:
-    from linkage.model import STRATUM_LABELS
-
-    return STRATUM_LABELS[(*HOUSEHOLD_STRATA, "R")[stratum]]
-
-
 def tf_adjustments(
     view: PairView,
     graded: Graded,
