@@ -28,7 +28,8 @@ $(STAMP): setup.cfg pyproject.toml | $(SYSTEM_STAMP)
 demo: setup
 	$(BIN)/kinlink synth --out demo/data --people 2000 --seed 42
 	$(BIN)/kinlink run -c config/pipeline.yaml
-	@echo "demo finished: tables, quarantine and manifest.json are in demo/workspace/"
+	$(BIN)/kinlink evaluate --workspace demo/workspace --truth demo/data/truth/records.parquet
+	@echo "demo finished: the tables, quarantine, people and manifest.json are in demo/workspace/"
 
 test: setup
 	$(BIN)/python -m pytest -n 2

@@ -353,7 +353,11 @@ def run_cmd(config_file: Path) -> None:
     config = load_pipeline(config_file)
     progress, on_source = _progress_callback(len(load_mappings(config.sources)))
     with progress:
-        summary = run(config, on_source=on_source, on_step=lambda msg: progress.console.log(f"link: {msg}"))
+        summary = run(
+            config,
+            on_source=on_source,
+            on_step=lambda msg: progress.console.print(f"[dim]link:[/] {msg}", highlight=False),
+        )
     if summary.ingest is not None:
         stdout.print(_ingest_table(dict(summary.ingest.counts)))
     if summary.link is not None:
