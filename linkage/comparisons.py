@@ -97,10 +97,26 @@ class PairView:
             self._cache[("codes_r", col)] = c[self.right]
         return self._cache[key], self._cache[("codes_r", col)]
 
+    def record_numbers(self, col: str) -> np.ndarray:
+        """A numeric column per record (NaN for missing), converted once for all views."""
+        name = f"#num:{col}"
+        if name not in self._codes:
+            self._codes[name] = (self.prepared[col].to_numpy(dtype="float64"), np.empty(0, dtype=object))
+        return self._codes[name][0]
+
+    def record_has_list(self, col: str) -> np.ndarray:
+        """True per record whose list column holds at least one item."""
+        name = f"#has:{col}"
+        if name not in self._codes:
+            lists = self.prepared[col].to_numpy(dtype=object)
+            has = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists), bool, len(lists))
+            self._codes[name] = (has, np.empty(0, dtype=object))
+        return self._codes[name][0]
+
     def numbers(self, col: str) -> tuple[np.ndarray, np.ndarray]:
         key = ("num", col)
         if key not in self._cache:
-            values = self.prepared[col].to_numpy(dtype="float64")
+            values = self.record_numbers(col)
             self._cache[key] = values[self.left]
             self._cache[("num_r", col)] = values[self.right]
         return self._cache[key], self._cache[("num_r", col)]
@@ -234,8 +250,8 @@ class PairView:
             if col_l in self.prepared.columns and col_r in self.prepared.columns:
                 lists_l = self.prepared[col_l].to_numpy(dtype=object)
                 lists_r = self.prepared[col_r].to_numpy(dtype=object)
-                has_l = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists_l), bool, len(lists_l))
-                has_r = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists_r), bool, len(lists_r))
+                has_l = self.record_has_list(col_l)
+                has_r = self.record_has_list(col_r)
                 idx = np.flatnonzero(has_l[self.left] & has_r[self.right])
                 if len(idx):
                     left = pd.DataFrame({"pair": idx, "item": lists_l[self.left[idx]]}).explode("item")
@@ -249,8 +265,7 @@ class PairView:
         """True where either side's list ``col`` is missing or empty."""
         if col not in self.prepared.columns:
             return np.ones(len(self), dtype=bool)
-        lists = self.prepared[col].to_numpy(dtype=object)
-        has = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists), bool, len(lists))
+        has = self.record_has_list(col)
         return ~(has[self.left] & has[self.right])
 
 

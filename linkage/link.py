@@ -18,6 +18,7 @@ import pandas as pd
 from ingest.schema import RECORDS
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
+from linkage.comparisons import PairView
 from linkage.errors import LinkageError
 from linkage.ids import assign_ids
 from linkage.model import (
@@ -169,11 +170,8 @@ def prepare_for_linkage(
     )
 
 
-def _regrade(
-    scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray, names: set[str]
-) -> Graded:
-    """``graded`` with the comparisons in ``names`` graded again (their inputs changed)."""
-    view = scorer.view(left, right)
+def _regrade(scorer: PairScorer, graded: Graded, view: PairView, names: set[str]) -> Graded:
+    """``graded`` with the comparisons in ``names`` graded again on ``view`` (their inputs changed)."""
     levels = graded.levels.copy()
     for j, comp in enumerate(scorer.settings.comparisons):
         if comp.name in names:
@@ -451,25 +449,24 @@ def link_records(
     for pass_no in range(1, passes + 1):
         if pass_no == 1:
             say(f"comparing {len(left):,} candidate pairs")
-            graded = scorer.grade(scorer.view(left, right))
+            view = scorer.view(left, right)
+            graded = scorer.grade(view)
             if train:
                 random_pairs = _random_graded(scorer, settings, rng)
         else:
             say("adding relational evidence: records stated as parents of the same person")
-            assert clusters is not None
+            assert clusters is not None and graded is not None
             add_relational_columns(prepared, records, stated_relationships, position, clusters.labels)
             extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
-            assert graded is not None
-            graded = _concat(
-                _regrade(scorer, graded, left, right, {"shared_child"}),
-                scorer.grade(scorer.view(extra_l, extra_r)),
-            )
+            extra = scorer.grade(scorer.view(extra_l, extra_r))
             left, right = np.r_[left, extra_l], np.r_[right, extra_r]
+            view = scorer.view(left, right)
+            graded = _regrade(scorer, _concat(graded, extra), view, {"shared_child"})
             rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
                 ra, rb, rg = random_pairs
-                random_pairs = (ra, rb, _regrade(scorer, rg, ra, rb, {"shared_child"}))
+                random_pairs = (ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"}))
         lap("compare" if pass_no == 1 else "compare_relational")
 
         if train:
@@ -483,7 +480,7 @@ def link_records(
         lap("train" if pass_no == 1 else "train_relational")
 
         say("scoring pairs")
-        scored = scorer.score(left, right, graded)
+        scored = scorer.score(left, right, graded, view)
         lap("score" if pass_no == 1 else "score_relational")
 
         say("clustering into people")

@@ -133,10 +133,17 @@ class PairScorer:
                 | (latest_r < earliest_l - slack)
             )
 
-    def score(self, left: np.ndarray, right: np.ndarray, graded: Graded | None = None) -> ScoredPairs:
+    def score(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        graded: Graded | None = None,
+        view: PairView | None = None,
+    ) -> ScoredPairs:
+        """Weights and probabilities of pairs; pass the ``view`` they were graded on to reuse its work."""
         if self.params is None:
             raise ValueError("the scorer has no fitted parameters yet")
-        view = self.view(left, right)
+        view = view if view is not None else self.view(left, right)
         graded = graded if graded is not None else self.grade(view)
         tf = tf_adjustments(
             view,
