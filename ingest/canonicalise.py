@@ -448,7 +448,7 @@ def canonicalise(
         raise SchemaError(
             mapping.source,
             f"the mapping names column(s) {missing} that the extract does not have "
-            f"(it has {list(frame.columns)})",
+            f"(it has {len(frame.columns)} columns; is the header row missing or renamed?)",
         )
     n = len(frame)
     index = frame.index

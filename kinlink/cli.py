@@ -317,7 +317,11 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
     model = ws.path / MODEL_FILE
     if not model.exists():
         raise click.UsageError(f"{workspace} has no trained model yet; run `kinlink link` first")
-    table = explain_pair(ws.read_frame("records"), LinkageSettings.load(model), record_a, record_b)
+    stated = ws.read_frame("stated_relationships") if ws.has_table("stated_relationships") else None
+    people = ws.read_frame("person_index") if ws.has_table("person_index") else None
+    table = explain_pair(
+        ws.read_frame("records"), LinkageSettings.load(model), record_a, record_b, stated, people
+    )
     view = Table(title="match weight, term by term")
     for col in ("term", "level", "weight", "running total", "probability"):
         view.add_column(col, justify="left" if col in ("term", "level") else "right")

@@ -188,25 +188,16 @@ def run_link(
         workspace.read_frame("stated_relationships") if workspace.has_table("stated_relationships") else None
     )
     previous = workspace.read_frame("person_index") if workspace.has_table("person_index") else None
-    if model is not None:
-        result = link_records(
-            records,
-            LinkageSettings.load(model),
-            stated_relationships=stated,
-            previous_index=previous,
-            seed=seed,
-            train=False,
-            progress=progress,
-        )
-    else:
-        result = link_records(
-            records,
-            LinkageSettings.load(settings),
-            stated_relationships=stated,
-            previous_index=previous,
-            seed=seed,
-            progress=progress,
-        )
+    result = link_records(
+        records,
+        LinkageSettings.load(model if model is not None else settings),
+        stated_relationships=stated,
+        previous_index=previous,
+        seed=seed,
+        train=model is None,
+        progress=progress,
+        id_key=workspace.id_key(),
+    )
     with workspace.lock():
         tables = {
             "pairs": workspace.write_table("pairs", result.pairs),

@@ -48,6 +48,7 @@ class Workspace:
 
     def create(self) -> Workspace:
         self.path.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
+        os.chmod(self.path, _DIR_MODE)
         return self
 
     def table_path(self, name: str) -> Path:
@@ -66,6 +67,7 @@ class Workspace:
     def _atomic(self, final: Path) -> Iterator[Path]:
         self.create()
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE))  # owner-only from the start
         try:
             yield tmp
             os.chmod(tmp, _FILE_MODE)
@@ -99,6 +101,15 @@ class Workspace:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         self.write_json(self.manifest_path.name, manifest)
+
+    def id_key(self) -> bytes:
+        """The workspace's secret for person and family ids (made on first use, owner-only)."""
+        path = self.path / ".id_key"
+        if not path.exists():
+            self.create()
+            with self._atomic(path) as tmp:
+                tmp.write_bytes(os.urandom(32))
+        return path.read_bytes()
 
     # ----------------------------------------------------------------- reading
 

@@ -139,9 +139,9 @@ class PairView:
         name = f"{key[0]}|{key[1]}"
         if name not in self._codes:
             both = pd.concat([self.prepared[key[0]], self.prepared[key[1]]], ignore_index=True)
-            codes, _ = pd.factorize(both, use_na_sentinel=True)
+            codes, uniques = pd.factorize(both, use_na_sentinel=True)
             n = len(self.prepared)
-            self._codes[name] = (codes.astype(np.int32), np.empty(0, dtype=object))
+            self._codes[name] = (codes.astype(np.int32), np.asarray(uniques, dtype=object))
             self._codes[f"{name}#0"] = (codes[:n].astype(np.int32), np.empty(0, dtype=object))
             self._codes[f"{name}#1"] = (codes[n:].astype(np.int32), np.empty(0, dtype=object))
         first = self._codes[f"{name}#0"][0]
@@ -182,8 +182,8 @@ class PairView:
         key = ("jwx", col_l, col_r)
         if key not in self._cache:
             codes_l, codes_r = self.shared_codes(col_l, col_r)
-            both = pd.concat([self.prepared[col_l], self.prepared[col_r]], ignore_index=True)
-            uniques = np.asarray(pd.factorize(both, use_na_sentinel=True)[1], dtype=object)
+            pair = sorted((col_l, col_r))
+            uniques = self._codes[f"{pair[0]}|{pair[1]}"][1]
             a, b = codes_l[self.left], codes_r[self.right]
             sim = np.zeros(len(self), dtype=np.float32)
             sim[(a >= 0) & (a == b)] = 1.0

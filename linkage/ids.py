@@ -10,6 +10,7 @@ and splits (one previous person's records now in several clusters) are recorded.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,15 @@ import pandas as pd
 __all__ = ["assign_ids", "new_id"]
 
 
-def new_id(prefix: str, seed_text: str, taken: set[str]) -> str:
-    """An id that reveals nothing of the record it comes from, unique among ``taken``."""
+def new_id(prefix: str, seed_text: str, taken: set[str], key: bytes = b"") -> str:
+    """An id unique among ``taken``, derived from ``seed_text`` by a keyed hash (HMAC-SHA256).
+
+    With a secret ``key`` (a workspace keeps one) the id cannot be turned back into the
+    record key it came from, even when that key holds an identifier.
+    """
     salt = 0
     while True:
-        digest = hashlib.sha256(f"{seed_text}#{salt}".encode()).hexdigest()[:12].upper()
+        digest = hmac.new(key, f"{seed_text}#{salt}".encode(), hashlib.sha256).hexdigest()[:12].upper()
         candidate = f"{prefix}{digest}"
         if candidate not in taken:
             return candidate
@@ -30,6 +35,8 @@ def new_id(prefix: str, seed_text: str, taken: set[str]) -> str:
 
 def _first_key_per_cluster(keys: np.ndarray, labels: np.ndarray) -> pd.Series:
     """The smallest record key of every cluster (one C-level sort, no Python call per cluster)."""
+    if len(keys) == 0:
+        return pd.Series(dtype=object)
     order = np.lexsort((keys, labels))
     sorted_labels = labels[order]
     first = order[np.r_[True, sorted_labels[1:] != sorted_labels[:-1]]]
@@ -43,6 +50,7 @@ def assign_ids(
     *,
     prefix: str = "P",
     id_column: str = "person_id",
+    key: bytes = b"",
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Ids per record for cluster ``labels``, carried over from ``previous`` where it fits.
 
@@ -74,9 +82,9 @@ def assign_ids(
         split = links[id_column].duplicated(keep=False)  # old ids spread over several clusters
         per_cluster = links[merged].groupby("cluster")[id_column].agg(sorted)
         per_old = links[split].groupby(id_column)["cluster"].agg(sorted)
-    for cluster, key in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
+    for cluster, first in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
         if cluster not in assigned:
-            pid = new_id(prefix, str(key), taken)
+            pid = new_id(prefix, str(first), taken, key)
             assigned[cluster] = pid
             taken.add(pid)
     if previous is not None and len(previous):

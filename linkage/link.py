@@ -7,6 +7,7 @@ nickname list its settings name.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,19 +90,29 @@ def _all_pairs(prepared: pd.DataFrame, link_type: str) -> float:
     return total
 
 
-def _content_groups(prepared: pd.DataFrame) -> np.ndarray:
+def _content_groups(
+    prepared: pd.DataFrame, records: pd.DataFrame, apart: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
     """For each record, the position of the first record of its source with identical content.
 
     School censuses repeat a pupil every term; such identical rows are one record's worth
     of evidence, and must not outweigh the other sources when the model is trained.
-    Records with neither a name nor a date of birth are never collapsed.
+    Records with neither a name nor a date of birth are never collapsed, and neither are two
+    records that ``apart`` says are different people (unnamed twins, "Baby Khan" and "Baby
+    Khan", stated siblings of one source).
     """
-    cols = ["source", *_CONTENT]
-    keyed = prepared[cols].astype(str)
+    keyed = prepared[["source", *_CONTENT]].astype(str)
+    keyed["given_recorded"] = records["given_name_std"].astype(str).to_numpy()
+    keyed["aliases_recorded"] = prepared["aliases"].map(lambda a: "|".join(a)).to_numpy()
     informative = prepared["family"].notna() & (prepared["given"].notna() | prepared["dob"].notna())
-    codes = keyed.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    codes = keyed.groupby(list(keyed.columns), sort=False, dropna=False).ngroup().to_numpy()
     first = pd.Series(np.arange(len(prepared))).groupby(codes).transform("min").to_numpy()
-    return np.where(informative.to_numpy(), first, np.arange(len(prepared)))
+    rep_of = np.where(informative.to_numpy(), first, np.arange(len(prepared)))
+    a, b = apart
+    clash = rep_of[a] == rep_of[b]
+    keep_apart = np.unique(np.r_[a[clash], b[clash]])
+    rep_of[keep_apart] = keep_apart
+    return rep_of
 
 
 # A parent is at least this much older than the child a source says they are the parent of.
@@ -158,7 +169,8 @@ def prepare_for_linkage(
     records = records.reset_index(drop=True)
     prepared_all = prepare_records(records)
     latest, earliest = _age_bounds(records, stated_relationships)
-    rep_of = _content_groups(prepared_all)
+    identity = np.arange(len(records))
+    rep_of = _content_groups(prepared_all, records, different_people(records, stated_relationships, identity))
     prepared_all["dob_latest_days"] = pd.Series(latest).groupby(rep_of).transform("min").to_numpy()
     prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
     reps = np.unique(rep_of)
@@ -282,6 +294,7 @@ def different_people(
     return left, right
 
 
+RELATIONAL_COLUMNS = ("children_role", "children_any", "mother_of", "father_of")
 _PARENT_TYPES = {
     "mother",
     "father",
@@ -315,7 +328,7 @@ def add_relational_columns(
     n = len(prepared)
     empty = np.empty(n, dtype=object)
     empty.fill([])  # one shared, never-mutated empty list
-    for col in ("children_role", "children_any", "mother_of", "father_of"):
+    for col in RELATIONAL_COLUMNS:
         prepared[col] = empty.copy()
     if stated is None or not len(stated):
         return
@@ -382,6 +395,7 @@ def link_records(
     previous_index: pd.DataFrame | None = None,
     seed: int | np.random.Generator | None = 42,
     train: bool = True,
+    id_key: bytes = b"",
     progress: Progress | None = None,
 ) -> LinkResult:
     """Resolve canonical ``records`` into people.
@@ -404,6 +418,9 @@ def link_records(
         Fit the model by EM on these records (unsupervised). False needs fitted parameters.
     progress
         Called with a short message as each step starts (no personal data).
+    id_key
+        Secret for the keyed hash that makes new person ids (a workspace keeps one), so an
+        id cannot be turned back into a record key.
     """
     settings = settings or LinkageSettings.load(None)
     if not train and settings.parameters is None:
@@ -419,6 +436,8 @@ def link_records(
         timings[name] = round(now - t, 3)
         t = now
 
+    if len(records) == 0:
+        return _nothing_to_link(settings)
     say("preparing records")
     records = records.reset_index(drop=True)
     absent = [c for c in RECORDS.names if c not in records.columns]
@@ -457,6 +476,7 @@ def link_records(
             say("adding relational evidence: records stated as parents of the same person")
             assert clusters is not None and graded is not None
             add_relational_columns(prepared, records, stated_relationships, position, clusters.labels)
+            scorer.forget(RELATIONAL_COLUMNS)
             extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
             extra = scorer.grade(scorer.view(extra_l, extra_r))
             left, right = np.r_[left, extra_l], np.r_[right, extra_r]
@@ -474,7 +494,8 @@ def link_records(
             assert random_pairs is not None
             scorer.params = _train(scorer, graded, settings, random_pairs[2])
         else:
-            scorer.params = settings.parameters
+            assert settings.parameters is not None
+            scorer.params = dataclasses.replace(settings.parameters)
         assert scorer.params is not None
         scorer.params.tf_base = dict(scorer.tf_base)
         lap("train" if pass_no == 1 else "train_relational")
@@ -497,7 +518,7 @@ def link_records(
         )
         lap("cluster" if pass_no == 1 else "cluster_relational")
     assert clusters is not None and scorer.params is not None
-    ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index)
+    ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index, key=id_key)
     person_index = pd.DataFrame(
         {
             "record_key": all_keys,
@@ -535,6 +556,21 @@ def link_records(
         blocking=blocked.counts,
         settings=settings.with_parameters(scorer.params),
         facts=facts,
+    )
+
+
+def _nothing_to_link(settings: LinkageSettings) -> LinkResult:
+    """The result of linking no records: empty tables in their usual columns."""
+    from ingest.schema import PERSON_INDEX, PERSONS
+
+    return LinkResult(
+        pairs=pd.DataFrame(columns=["record_key_l", "record_key_r", "match_weight", "match_probability"]),
+        person_index=PERSON_INDEX.empty_table().to_pandas(),
+        persons=PERSONS.empty_table().to_pandas(),
+        id_changes=pd.DataFrame(columns=["change", "id", "previous_ids", "new_ids", "records"]),
+        blocking=pd.DataFrame(columns=["rule", "pairs", "new_pairs", "blocks_left_out"]),
+        settings=settings,
+        facts={"records": 0, "people": 0},
     )
 
 

@@ -302,7 +302,7 @@ def fit_rest(
         w = np.log(m[j][lv]) - np.log(uc[j][lv])
         w[lv == 0] = 0.0
         base += w
-    lam_rest = float(counts.sum() / max(rest_pairs, 1.0)) * 0.5
+    lam_rest = float(np.clip(counts.sum() / max(rest_pairs, 1.0) * 0.5, 1e-12, 0.5))
     for _ in range(200):
         p = 1.0 / (1.0 + np.exp(-np.clip(np.log(lam_rest) - np.log1p(-lam_rest) + base, -700, 700)))
         new = float(np.clip((counts * p).sum() / max(rest_pairs, 1.0), 1e-12, 0.5))

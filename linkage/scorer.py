@@ -75,6 +75,12 @@ class PairScorer:
                 self.frequencies[comp.tf_column] = share
                 self.tf_base[comp.name] = float((share**2).sum())
 
+    def forget(self, columns: tuple[str, ...] | list[str]) -> None:
+        """Drop cached per-record values of ``columns`` (their contents were replaced)."""
+        for name in list(self._codes):
+            if any(name == c or name.endswith(f":{c}") or c in name.split("|") for c in columns):
+                del self._codes[name]
+
     def view(self, left: np.ndarray, right: np.ndarray) -> PairView:
         return PairView(self.prepared, left, right, nicknames=self.nicknames, codes=self._codes)
 

@@ -105,9 +105,9 @@ def check_columns(source: str, names: Sequence[object], *, what: str = "header")
     if blank:
         raise SourceError(source, f"the {what} has blank column name(s) at position(s) {', '.join(blank)}")
     counts = Counter(cleaned)
-    dups = [n for n in counts if counts[n] > 1]
-    if dups:
-        raise SourceError(source, f"the {what} has duplicate column name(s) {dups}")
+    dups = [str(i + 1) for i, n in enumerate(cleaned) if counts[n] > 1]
+    if dups:  # positions, not names: a file without a header row would show its first data row
+        raise SourceError(source, f"the {what} repeats a column name at positions {', '.join(dups)}")
     return cleaned
 
 

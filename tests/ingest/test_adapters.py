@@ -505,7 +505,7 @@ CSV_ERROR_CASES = [
     {
         "description": "a duplicate name",
         "data": b"id,name,id\n",
-        "error": r"duplicate column name\(s\) \['id'\]",
+        "error": r"repeats a column name at positions 1, 3",
     },
     {
         "description": "a blank name",
@@ -904,7 +904,7 @@ SQL_ERROR_CASES = [
     {
         "description": "duplicate column names",
         "input": {"query": "SELECT id, id FROM people"},
-        "error": r"duplicate column name\(s\) \['id'\]",
+        "error": r"repeats a column name at positions 1, 2",
     },
     {
         "description": "a missing SQLite file is not created",

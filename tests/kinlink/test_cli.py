@@ -138,6 +138,25 @@ def test_a_schema_error_names_the_source_and_column(tmp_path):
     assert "source 'x'" in done.stderr and "FORENAME" in done.stderr
 
 
+def test_an_extract_without_a_header_row_never_echoes_its_data(tmp_path):
+    (tmp_path / "x.csv").write_text("SMITH John,01/02/1980,1 High St\n", encoding="utf-8")
+    (tmp_path / "x.yaml").write_text(
+        "source: x\ninput: {format: csv, path: x.csv}\npeople: {p: {id: ID, given_name: FORENAME}}\n"
+    )
+    done = kinlink(
+        "ingest",
+        "--data",
+        str(tmp_path),
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--sources",
+        str(tmp_path / "x.yaml"),
+    )
+    assert done.returncode == 1
+    for value in ("SMITH", "1980", "High St"):
+        assert value not in done.stderr
+
+
 def test_every_command_has_help():
     for command in ("synth", "ingest", "link", "evaluate", "explain", "run", "schema"):
         done = kinlink(command, "--help")

@@ -164,3 +164,34 @@ def test_no_two_records_share_an_id_unless_linked_through_pairs(linked):
     big = index.groupby("person_id").size()
     assert (big >= 1).all()
     _ = itertools  # groups are checked through the clustering tests
+
+
+def test_linking_no_records_gives_empty_tables():
+    from ingest.schema import RECORDS
+
+    result = link_records(RECORDS.empty_table().to_pandas())
+    assert result.person_index.empty and result.persons.empty
+
+
+def test_records_a_source_says_are_different_people_are_never_collapsed():
+    from tests.linkage.conftest import make_records
+
+    twin = {"source": "health", "given": "Baby", "family": "Khan", "dob": "2024-01-01", "postcode": "BD1 1AA"}
+    records = make_records([{**twin, "key": "a"}, {**twin, "key": "b"}])
+    stated = pd.DataFrame(
+        {
+            "relationship_id": ["health:1:0"],
+            "source": ["health"],
+            "from_record_key": ["health:a"],
+            "to_record_key": ["health:b"],
+            "to_identifier_type": [None],
+            "to_identifier": [None],
+            "relationship_type": ["sibling"],
+            "start_date": [None],
+            "end_date": [None],
+            "incident_id": [None],
+            "row_number": [1],
+        }
+    )
+    index = link_records(records, stated_relationships=stated).person_index
+    assert index["person_id"].nunique() == 2
