@@ -32,7 +32,7 @@ from linkage.model import (
 )
 from linkage.persons import _lists_by, build_persons
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
-from linkage.scorer import PairScorer, household_rules
+from linkage.scorer import PairScorer, ScoredPairs, household_rules
 from linkage.scoring import REST, Graded
 from linkage.settings import LinkageSettings
 
@@ -105,7 +105,7 @@ def _content_groups(
     keyed["given_recorded"] = records["given_name_std"].astype(str).to_numpy()
     keyed["aliases_recorded"] = prepared["aliases"].map(lambda a: "|".join(a)).to_numpy()
     informative = prepared["family"].notna() & (prepared["given"].notna() | prepared["dob"].notna())
-    codes = keyed.groupby(list(keyed.columns), sort=False, dropna=False).ngroup().to_numpy()
+    codes = pd.factorize(pd.util.hash_pandas_object(keyed, index=False).to_numpy())[0]
     first = pd.Series(np.arange(len(prepared))).groupby(codes).transform("min").to_numpy()
     rep_of = np.where(informative.to_numpy(), first, np.arange(len(prepared)))
     a, b = apart
@@ -465,6 +465,7 @@ def link_records(
     random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None
     graded: Graded | None = None
     clusters: Clusters | None = None
+    scored: ScoredPairs | None = None
     for pass_no in range(1, passes + 1):
         if pass_no == 1:
             say(f"comparing {len(left):,} candidate pairs")
@@ -475,6 +476,8 @@ def link_records(
         else:
             say("adding relational evidence: records stated as parents of the same person")
             assert clusters is not None and graded is not None
+            scored = None  # free the first pass's per-pair arrays before the second's
+            del view
             add_relational_columns(prepared, records, stated_relationships, position, clusters.labels)
             scorer.forget(RELATIONAL_COLUMNS)
             extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
@@ -517,7 +520,7 @@ def link_records(
             cannot_pairs=cannot,
         )
         lap("cluster" if pass_no == 1 else "cluster_relational")
-    assert clusters is not None and scorer.params is not None
+    assert clusters is not None and scorer.params is not None and scored is not None
     ids, changes = assign_ids(pd.Series(all_keys), clusters.labels[position], previous_index, key=id_key)
     person_index = pd.DataFrame(
         {
