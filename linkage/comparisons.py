@@ -49,6 +49,27 @@ def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return pd.Index(np.unique(allowed)).get_indexer(values) >= 0
 
 
+def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+    """Similarity of coded values per pair: 1 where equal, 0 where either is null, and
+    Jaro–Winkler computed once per distinct pair of different values."""
+    sim = np.zeros(len(left), dtype=np.float32)
+    sim[(left >= 0) & (left == right)] = 1.0
+    todo = (left >= 0) & (right >= 0) & (left != right)
+    if todo.any():
+        n = np.int64(len(uniques))
+        inverse, distinct = pd.factorize(left[todo].astype(np.int64) * n + right[todo])
+        distinct = np.asarray(distinct, dtype=np.int64)
+        scores = cpdist(
+            uniques[distinct // n].tolist(),
+            uniques[distinct % n].tolist(),
+            scorer=JaroWinkler.normalized_similarity,
+            dtype=np.float32,
+            workers=1,
+        )
+        sim[todo] = scores[inverse]
+    return sim
+
+
 class PairView:
     """Pairs of prepared records, with cached integer codes and similarities per column."""
 
@@ -162,19 +183,7 @@ class PairView:
         key = ("jw", col)
         if key not in self._cache:
             cl, cr = self.codes(col)
-            _, uniques = self.record_codes(col)
-            sim = np.zeros(len(self), dtype=np.float32)
-            sim[(cl >= 0) & (cl == cr)] = 1.0
-            todo = (cl >= 0) & (cr >= 0) & (cl != cr)
-            if todo.any():
-                n = np.int64(len(uniques))
-                pair_code = cl[todo].astype(np.int64) * n + cr[todo]
-                distinct, inverse = np.unique(pair_code, return_inverse=True)
-                a = uniques[distinct // n].tolist()
-                b = uniques[distinct % n].tolist()
-                scores = cpdist(a, b, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=1)
-                sim[todo] = scores[inverse]
-            self._cache[key] = sim
+            self._cache[key] = _jaro_winkler(cl, cr, self.record_codes(col)[1])
         return self._cache[key]
 
     def similarity_across(self, col_l: str, col_r: str) -> np.ndarray:
@@ -184,24 +193,7 @@ class PairView:
             codes_l, codes_r = self.shared_codes(col_l, col_r)
             pair = sorted((col_l, col_r))
             uniques = self._codes[f"{pair[0]}|{pair[1]}"][1]
-            a, b = codes_l[self.left], codes_r[self.right]
-            sim = np.zeros(len(self), dtype=np.float32)
-            sim[(a >= 0) & (a == b)] = 1.0
-            todo = (a >= 0) & (b >= 0) & (a != b)
-            if todo.any():
-                n = np.int64(len(uniques))
-                pair_code = a[todo].astype(np.int64) * n + b[todo]
-                inverse, distinct = pd.factorize(pair_code)
-                distinct = np.asarray(distinct, dtype=np.int64)
-                scores = cpdist(
-                    uniques[distinct // n].tolist(),
-                    uniques[distinct % n].tolist(),
-                    scorer=JaroWinkler.normalized_similarity,
-                    dtype=np.float32,
-                    workers=1,
-                )
-                sim[todo] = scores[inverse]
-            self._cache[key] = sim
+            self._cache[key] = _jaro_winkler(codes_l[self.left], codes_r[self.right], uniques)
         return self._cache[key]
 
     def in_pairs(self, col: str, pairs: set[tuple[str, str]]) -> np.ndarray:

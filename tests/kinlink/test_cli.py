@@ -120,38 +120,26 @@ def test_a_users_mistake_is_one_clear_line(case, tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_a_schema_error_names_the_source_and_column(tmp_path):
-    (tmp_path / "x.csv").write_text("ID,NAME\n1,Ann\n", encoding="utf-8")
+def ingest_one_csv(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """Ingest one CSV through a mapping that names a FORENAME column the file lacks."""
+    (tmp_path / "x.csv").write_text(text, encoding="utf-8")
     (tmp_path / "x.yaml").write_text(
         "source: x\ninput: {format: csv, path: x.csv}\npeople: {p: {id: ID, given_name: FORENAME}}\n"
     )
-    done = kinlink(
-        "ingest",
-        "--data",
-        str(tmp_path),
-        "--workspace",
-        str(tmp_path / "ws"),
-        "--sources",
-        str(tmp_path / "x.yaml"),
+    sources = str(tmp_path / "x.yaml")
+    return kinlink(
+        "ingest", "--data", str(tmp_path), "--workspace", str(tmp_path / "ws"), "--sources", sources
     )
+
+
+def test_a_schema_error_names_the_source_and_column(tmp_path):
+    done = ingest_one_csv(tmp_path, "ID,NAME\n1,Ann\n")
     assert done.returncode == 1
     assert "source 'x'" in done.stderr and "FORENAME" in done.stderr
 
 
 def test_an_extract_without_a_header_row_never_echoes_its_data(tmp_path):
-    (tmp_path / "x.csv").write_text("SMITH John,01/02/1980,1 High St\n", encoding="utf-8")
-    (tmp_path / "x.yaml").write_text(
-        "source: x\ninput: {format: csv, path: x.csv}\npeople: {p: {id: ID, given_name: FORENAME}}\n"
-    )
-    done = kinlink(
-        "ingest",
-        "--data",
-        str(tmp_path),
-        "--workspace",
-        str(tmp_path / "ws"),
-        "--sources",
-        str(tmp_path / "x.yaml"),
-    )
+    done = ingest_one_csv(tmp_path, "SMITH John,01/02/1980,1 High St\n")
     assert done.returncode == 1
     for value in ("SMITH", "1980", "High St"):
         assert value not in done.stderr
