@@ -14,13 +14,20 @@ import pyarrow as pa
 from ingest.errors import SchemaError
 
 __all__ = [
+    "CONFLICT_RULES",
     "EVENTS",
+    "FAMILIES",
+    "FAMILY_ROLES",
+    "HOUSEHOLDS",
+    "INTERVENTIONS",
     "PERSONS",
     "PERSON_INDEX",
     "QUALITY_FLAGS",
     "QUARANTINE",
     "QUARANTINE_REASONS",
     "RECORDS",
+    "RELATIONSHIPS",
+    "RELATIONSHIP_CONFLICTS",
     "RELATIONSHIP_TYPES",
     "STATED_RELATIONSHIPS",
     "TABLES",
@@ -192,6 +199,111 @@ PERSONS = pa.schema(
     ]
 )
 
+RELATIONSHIPS = pa.schema(
+    [
+        _col(
+            "relationship_id",
+            _STR,
+            "Stable id of the relationship (`R` + hash of its ends and type).",
+            nullable=False,
+        ),
+        _col("person_id_from", _STR, "Person the relationship is read from.", nullable=False),
+        _col("person_id_to", _STR, "The other person.", nullable=False),
+        _col(
+            "relationship_type",
+            _STR,
+            "One of RELATIONSHIP_TYPES, read 'from is <type> of to'; undirected types have from < to.",
+            nullable=False,
+        ),
+        _col(
+            "directed",
+            _BOOL,
+            "False for the undirected types (partners, siblings, household).",
+            nullable=False,
+        ),
+        _col("start_date", _DATE, "Earliest date the evidence gives for it (e.g. first incident)."),
+        _col("end_date", _DATE, "Latest end date the evidence gives (e.g. last incident); null while open."),
+        _col("basis", _STR, "`stated` by a source, `derived` from other relationships, or `co_residence`."),
+        _col(
+            "confidence",
+            pa.float64(),
+            "0-1: evidence combined, times the weaker person's cluster confidence.",
+        ),
+        _col("sources", _STR_LIST, "Sources whose records give the evidence."),
+        _col("evidence", _STR_LIST, "Stated relationship ids, or the relationship ids it was derived from."),
+        _col("incident_ids", _STR_LIST, "Incidents recorded on it (domestic abuse), source-scoped."),
+    ]
+)
+
+RELATIONSHIP_CONFLICTS = pa.schema(
+    [
+        _col("person_id_from", _STR, "Person the rejected relationship was read from."),
+        _col("person_id_to", _STR, "The other person."),
+        _col("relationship_type", _STR, "The type that was stated or derived.", nullable=False),
+        _col("rule", _STR, "Rule that rejected it (see CONFLICT_RULES).", nullable=False),
+        _col(
+            "message", _STR, "What conflicted, in words; never names, dates or identifiers.", nullable=False
+        ),
+        _col("sources", _STR_LIST, "Sources of the rejected evidence."),
+        _col("evidence", _STR_LIST, "Stated relationship ids of the rejected evidence."),
+    ]
+)
+
+HOUSEHOLDS = pa.schema(
+    [
+        _col(
+            "household_id",
+            _STR,
+            "Stable id of one address (`H` + keyed hash of the address key).",
+            nullable=False,
+        ),
+        _col("person_id", _STR, "A person recorded at the address.", nullable=False),
+        _col("address", _STR, "The address as most often recorded."),
+        _col("postcode", _STR, "Its standard postcode."),
+        _col("start_date", _DATE, "Earliest date the records place the person there."),
+        _col("end_date", _DATE, "When the person left, where recorded; else the last date seen there."),
+        _col("current", _BOOL, "True for the person's latest known address.", nullable=False),
+        _col("sources", _STR_LIST, "Sources placing the person there."),
+    ]
+)
+
+FAMILIES = pa.schema(
+    [
+        _col("family_id", _STR, "Stable family id (`F` + hash), kept from run to run.", nullable=False),
+        _col("person_id", _STR, "A member.", nullable=False),
+        _col("role", _STR, "Membership role (see FAMILY_ROLES).", nullable=False),
+        _col("household_id", _STR, "The member's current household (see `households`), where known."),
+        _col(
+            "confidence",
+            pa.float64(),
+            "Confidence of the relationship that brought the member in (1 for children).",
+        ),
+    ]
+)
+
+INTERVENTIONS = pa.schema(
+    [
+        _col("intervention_id", _STR, "Stable id (`I` + hash of its first event id).", nullable=False),
+        _col("person_id", _STR, "The person.", nullable=False),
+        _col("event_type", _STR, "Key in `config/interventions.yaml`.", nullable=False),
+        _col("category", _STR, "Sub-category, as in `events`."),
+        _col("start_date", _DATE, "Start (or incident) date."),
+        _col("end_date", _DATE, "End date; null while open."),
+        _col("role", _STR, "Person's role: subject, victim, perpetrator, ..."),
+        _col("risk", _STR, "Highest risk grading recorded."),
+        _col("incident_ids", _STR_LIST, "Source-scoped incident or episode references."),
+        _col("lead_practitioner", _STR, "Allocated worker, as recorded (latest)."),
+        _col("sensitivity", _STR, "Highest sensitivity of the events merged."),
+        _col("agencies", _STR_LIST, "Agencies that report it."),
+        _col("sources", _STR_LIST, "Sources that report it."),
+        _col(
+            "event_ids",
+            _STR_LIST,
+            "The `events` rows merged into it (several when agencies report one episode).",
+        ),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "records": RECORDS,
     "events": EVENTS,
@@ -199,6 +311,11 @@ TABLES: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
     "person_index": PERSON_INDEX,
     "persons": PERSONS,
+    "relationships": RELATIONSHIPS,
+    "relationship_conflicts": RELATIONSHIP_CONFLICTS,
+    "households": HOUSEHOLDS,
+    "families": FAMILIES,
+    "interventions": INTERVENTIONS,
 }
 
 RELATIONSHIP_TYPES: dict[str, str] = {
@@ -214,11 +331,33 @@ RELATIONSHIP_TYPES: dict[str, str] = {
     "partner": "from and to are partners (undirected)",
     "spouse": "from and to are married or civil partners (undirected)",
     "ex_partner": "from and to were partners (undirected)",
-    "sibling": "from and to are siblings (undirected)",
+    "sibling": "from and to are siblings (undirected); full siblings when derived from two shared parents",
+    "half_sibling": "from and to share exactly one parent (undirected)",
     "household_member": "from and to live in one household (undirected)",
     "perpetrator_of_abuse_against": "from is the alleged perpetrator in an incident where to is the victim",
 }
-UNDIRECTED_RELATIONSHIPS = frozenset({"partner", "spouse", "ex_partner", "sibling", "household_member"})
+UNDIRECTED_RELATIONSHIPS = frozenset(
+    {"partner", "spouse", "ex_partner", "sibling", "half_sibling", "household_member"}
+)
+
+FAMILY_ROLES: dict[str, str] = {
+    "child": "a child the family forms around (under 18 at some time in the data window)",
+    "parent": "a birth, adoptive or unspecified parent of a child of the family",
+    "step_parent": "a step-parent of a child of the family",
+    "carer": "a foster carer, kinship carer or holder of parental responsibility",
+    "parent_partner": "a current or former partner of a parent",
+    "grandparent": "a parent of a parent",
+}
+
+CONFLICT_RULES: dict[str, str] = {
+    "same_person": "both ends are one person (a linkage merge or an identifier recorded on the wrong person)",
+    "ambiguous_identifier": "the identifier named as the other end belongs to more than one person",
+    "unknown_identifier": "no person holds the identifier named as the other end",
+    "implausible_parent_age": "the parent is not 12 to 70 years older than the child",
+    "too_many_parents": "more than one mother, one father or two birth parents; the best supported are kept",
+    "ancestor_cycle": "the parent-child links would make someone their own ancestor",
+    "parent_and_partner": "stated both as parent and child and as partners; the parentage is kept",
+}
 
 QUALITY_FLAGS: dict[str, str] = {
     "dob_invalid": "a date of birth was recorded but is impossible or unparseable",
