@@ -369,6 +369,7 @@ def _build_records(
     flags["postcode_invalid"] = pc["postcode_valid"].eq(False).fillna(False).astype(bool)
     out["address_from"], _ = _dates(col("address_from"), formats, reference)
     out["address_to"], _ = _dates(col("address_to"), formats, reference)
+    out["address_seen"], _ = _dates(col("address_seen"), formats, reference)
     hh = col("household_ref")
     out["household_ref"] = (mapping.source + ":" + hh.astype(str)).where(hh.notna(), None)
 
@@ -407,7 +408,7 @@ def _merge_duplicate_ids(out: pd.DataFrame) -> pd.DataFrame:
     dob = out["_dob_real"].where(out["_dob_real"].notna(), out["_dob_est"])
     out["dob_estimated"] = out["_dob_real"].isna() & out["_dob_est"].notna()
     out["dob"] = dob
-    for name in ("dob", "dod", "address_from", "address_to", "extract_date"):
+    for name in ("dob", "dod", "address_from", "address_to", "address_seen", "extract_date"):
         out[name] = _as_date_objects(out[name])
     for name in ("nhs_number_valid", "upn_valid", "postcode_valid"):
         out[name] = out[name].astype("boolean")

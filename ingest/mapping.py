@@ -49,6 +49,7 @@ PERSON_FIELDS = (
     "postcode",
     "address_from",
     "address_to",
+    "address_seen",
     "household_ref",
 )
 EVENT_FIELDS = (

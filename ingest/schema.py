@@ -88,6 +88,11 @@ RECORDS = pa.schema(
         _col("postcode_valid", _BOOL, "Format check result; null when none was recorded."),
         _col("address_from", _DATE, "Date the person is recorded as living at the address from."),
         _col("address_to", _DATE, "Date the person left the address, where known."),
+        _col(
+            "address_seen",
+            _DATE,
+            "Date the source saw the person at the address (census, incident, contact date).",
+        ),
         _col("household_ref", _STR, "Source-scoped household/tenancy reference (`source:ref`)."),
         _col(
             "quality_flags",
