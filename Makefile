@@ -28,8 +28,9 @@ $(STAMP): setup.cfg pyproject.toml | $(SYSTEM_STAMP)
 demo: setup
 	$(BIN)/kinlink synth --out demo/data --people 2000 --seed 42
 	$(BIN)/kinlink run -c config/pipeline.yaml
-	$(BIN)/kinlink evaluate --workspace demo/workspace --truth demo/data/truth/records.parquet
-	@echo "demo finished: the tables, quarantine, people and manifest.json are in demo/workspace/"
+	$(BIN)/kinlink evaluate --workspace demo/workspace --truth demo/data/truth/records.parquet \
+	  --truth-relationships demo/data/truth/relationships.parquet --truth-families demo/data/truth/families.parquet
+	@echo "demo finished: the tables (records, people, relationships, families, interventions), quarantine and manifest.json are in demo/workspace/"
 
 test: setup
 	$(BIN)/python -m pytest -n 2

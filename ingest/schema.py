@@ -355,6 +355,7 @@ FAMILY_ROLES: dict[str, str] = {
 }
 
 CONFLICT_RULES: dict[str, str] = {
+    "unlinked_record": "a record the relationship names is not in person_index (link first)",
     "same_person": "both ends are one person (a linkage merge or an identifier recorded on the wrong person)",
     "ambiguous_identifier": "the identifier named as the other end belongs to more than one person",
     "unknown_identifier": "no person holds the identifier named as the other end",

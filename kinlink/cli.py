@@ -256,6 +256,66 @@ def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) 
     stdout.print(f"wrote person_index, persons and pairs to {workspace}/")
 
 
+def _families_summary(result: Any) -> Table:
+    f = result.facts
+    table = Table(title="families: people into families")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    by_type = ", ".join(f"{k} {v:,}" for k, v in f["relationships_by_type"].items())
+    conflicts = ", ".join(f"{k} {v:,}" for k, v in f["relationship_conflicts"].items()) or "none"
+    for label, value in (
+        ("relationships", f"{f['relationships']:,}"),
+        ("  by type", by_type),
+        ("relationships rejected (rule: count)", conflicts),
+        ("households", f"{f['households']:,}"),
+        (
+            "children (under 18 since the window start)",
+            f"{f['children']:,}  (window from {f['window_start']})",
+        ),
+        ("families", f"{f['families']:,}  ({f['family_members']:,} memberships)"),
+        (
+            "family ids merged / split since the last run",
+            f"{f['family_id_merges']:,} / {f['family_id_splits']:,}",
+        ),
+        ("interventions (from events)", f"{f['interventions']:,}  (from {f['events']:,})"),
+    ):
+        table.add_row(label, value)
+    return table
+
+
+@cli.command()
+@_WORKSPACE
+@click.option(
+    "--settings",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Families settings YAML. Default: the shipped config/families.yaml.",
+)
+@click.option(
+    "--vocabulary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Intervention vocabulary. Default: the shipped config/interventions.yaml.",
+)
+def families(workspace: Path, settings: Path | None, vocabulary: Path | None) -> None:
+    """Resolve the workspace's people into relationships and families.
+
+    Reads what `ingest` and `link` wrote; writes households, relationships (typed,
+    dated, with evidence and confidence), relationship_conflicts (what the plausibility
+    rules rejected, and why), families (members with roles and households),
+    family_id_changes and interventions (events per person, one row per episode).
+    """
+    from kinlink.pipeline import run_families
+    from kinlink.workspace import Workspace
+
+    with console.status("families: starting") as status:
+        result = run_families(
+            Workspace(workspace), settings, vocabulary, progress=lambda msg: status.update(f"families: {msg}")
+        )
+    stdout.print(_families_summary(result))
+    stdout.print(f"wrote relationships, families and interventions to {workspace}/")
+
+
 @cli.command()
 @_WORKSPACE
 @click.option(
@@ -264,8 +324,27 @@ def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) 
     required=True,
     help="Ground truth: Parquet or CSV with source, source_record_id, person_id.",
 )
-def evaluate(workspace: Path, truth: Path) -> None:
-    """Score the workspace's person_index against ground truth (pairwise, cross-source, B-cubed)."""
+@click.option(
+    "--truth-relationships",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also score relationships: Parquet or CSV with person_id_from, person_id_to, relationship_type.",
+)
+@click.option(
+    "--truth-families",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also score families: Parquet or CSV with family_id, person_id (and role).",
+)
+def evaluate(
+    workspace: Path, truth: Path, truth_relationships: Path | None, truth_families: Path | None
+) -> None:
+    """Score the workspace against ground truth.
+
+    People: pairwise, cross-source and B-cubed precision/recall/F1 of person_index.
+    With --truth-relationships and --truth-families (after `kinlink families`):
+    relationship precision and recall by kind, and family best-match Jaccard.
+    """
     import pandas as pd
 
     from kinlink.workspace import Workspace
@@ -294,6 +373,74 @@ def evaluate(workspace: Path, truth: Path) -> None:
         f"true people split over several ids: {sm['true_people_split']:,}; "
         f"ids holding several true people (wrong merges): {sm['predicted_people_merged']:,}"
     )
+    if truth_relationships is not None or truth_families is not None:
+        _evaluate_families(Workspace(workspace), truth_table, truth_relationships, truth_families)
+
+
+def _read_truth(path: Path, columns: set[str]) -> Any:
+    import pandas as pd
+
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+    missing = columns - set(frame.columns)
+    if missing:
+        raise click.UsageError(f"{path.name} lacks column(s) {sorted(missing)}")
+    return frame
+
+
+def _evaluate_families(
+    ws: Any, truth_records: Any, relationships: Path | None, families: Path | None
+) -> None:
+    import pandas as pd
+
+    from linkage.evaluate_families import evaluate_families
+
+    for needed in ("relationships", "families"):
+        if not ws.has_table(needed):
+            raise click.UsageError(f"{ws.path} has no {needed} table; run `kinlink families` first")
+    true_rel = (
+        _read_truth(relationships, {"person_id_from", "person_id_to", "relationship_type"})
+        if relationships is not None
+        else pd.DataFrame(columns=["person_id_from", "person_id_to", "relationship_type"])
+    )
+    true_fam = (
+        _read_truth(families, {"family_id", "person_id"})
+        if families is not None
+        else pd.DataFrame(columns=["family_id", "person_id"])
+    )
+    result = evaluate_families(
+        ws.read_frame("person_index"),
+        ws.read_frame("relationships"),
+        ws.read_frame("families"),
+        truth_records,
+        true_rel,
+        true_fam,
+        ws.read_frame("stated_relationships") if ws.has_table("stated_relationships") else None,
+    )
+    if relationships is not None:
+        table = Table(title=f"relationships against {relationships.name}")
+        for col in ("kind", "inferred", "true", "precision", "recall", "recall (stated)"):
+            table.add_column(col, justify="left" if col == "kind" else "right")
+        for row in result.relationships.itertuples():
+            table.add_row(
+                str(row.kind),
+                f"{row.inferred:,}",
+                f"{row.true_in_data:,}",
+                f"{row.precision:.4f}",
+                f"{row.recall:.4f}",
+                f"{row.recall_stated:.4f} of {row.true_stated:,}",
+            )
+        stdout.print(table)
+        stdout.print(
+            "recall (stated): over true relationships whose two people some source relates; "
+            "true: between people in the data"
+        )
+    if families is not None:
+        stdout.print(
+            f"families: {result.families_true:,} true (in the data), {result.families_inferred:,} inferred; "
+            f"mean best-match Jaccard {result.mean_best_jaccard:.4f}, exact {result.exact_share:.1%}; "
+            f"children and parents only: {result.core_mean_best_jaccard:.4f}, "
+            f"exact {result.core_exact_share:.1%}"
+        )
 
 
 @cli.command()
@@ -360,12 +507,14 @@ def run_cmd(config_file: Path) -> None:
         summary = run(
             config,
             on_source=on_source,
-            on_step=lambda msg: progress.console.print(f"[dim]link:[/] {msg}", highlight=False),
+            on_step=lambda msg: progress.console.print(f"[dim]step:[/] {msg}", highlight=False),
         )
     if summary.ingest is not None:
         stdout.print(_ingest_table(dict(summary.ingest.counts)))
     if summary.link is not None:
         stdout.print(_link_summary(summary.link))
+    if summary.families is not None:
+        stdout.print(_families_summary(summary.families))
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
     stdout.print(f"workspace: {summary.workspace}  ({timing})")
 

@@ -12,13 +12,15 @@ from typing import Any
 import yaml
 
 from ingest.canonicalise import SourceCounts
-from ingest.errors import SettingsError
+from ingest.errors import SettingsError, WorkspaceError
 from ingest.sources import IngestResult, ingest_sources, load_mappings
 from ingest.vocabulary import load_vocabulary
 from kinlink.manifest import package_versions, stage_entry, utc_now
 from kinlink.paths import config_path
 from kinlink.workspace import Workspace
 from linkage import LinkageSettings, LinkResult, link_records
+from linkage.family_settings import FamilySettings
+from linkage.kinship import KinshipResult, resolve_families
 
 __all__ = [
     "STAGES",
@@ -26,11 +28,12 @@ __all__ = [
     "RunSummary",
     "load_pipeline",
     "run",
+    "run_families",
     "run_ingest",
     "run_link",
 ]
 
-STAGES: tuple[str, ...] = ("ingest", "link")
+STAGES: tuple[str, ...] = ("ingest", "link", "families")
 
 SourceProgress = Callable[[str, SourceCounts], None]
 
@@ -45,8 +48,9 @@ class PipelineConfig:
     vocabulary: Path = field(default_factory=lambda: config_path("interventions.yaml"))
     stages: tuple[str, ...] = STAGES
     linkage: Path = field(default_factory=lambda: config_path("linkage.yaml"))
+    families: Path = field(default_factory=lambda: config_path("families.yaml"))
 
-    _KEYS = ("workspace", "data", "sources", "vocabulary", "stages", "linkage")
+    _KEYS = ("workspace", "data", "sources", "vocabulary", "stages", "linkage", "families")
 
     @classmethod
     def from_dict(cls, d: Any, base_dir: Path | str = ".") -> PipelineConfig:
@@ -77,6 +81,7 @@ class PipelineConfig:
             vocabulary=resolve(d["vocabulary"]) if d.get("vocabulary") else config_path("interventions.yaml"),
             stages=stages,
             linkage=resolve(d["linkage"]) if d.get("linkage") else config_path("linkage.yaml"),
+            families=resolve(d["families"]) if d.get("families") else config_path("families.yaml"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +92,7 @@ class PipelineConfig:
             "vocabulary": str(self.vocabulary),
             "stages": list(self.stages),
             "linkage": str(self.linkage),
+            "families": str(self.families),
         }
 
 
@@ -224,12 +230,61 @@ def run_link(
     return result
 
 
+def run_families(
+    workspace: Workspace,
+    settings: Path | str | None = None,
+    vocabulary: Path | str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> KinshipResult:
+    """Resolve the workspace's people into families.
+
+    Reads `records`, `stated_relationships`, `events`, `person_index` and `persons` (run
+    `link` first); writes `households`, `relationships`, `relationship_conflicts`,
+    `families`, `family_id_changes` and `interventions`, and the manifest's families
+    entry. Family ids from an earlier run in the same workspace are kept.
+    """
+    started, t0 = utc_now(), time.perf_counter()
+    for needed in ("records", "stated_relationships", "events", "person_index", "persons"):
+        if not workspace.has_table(needed):
+            stage = "link" if needed in ("person_index", "persons") else "ingest"
+            raise WorkspaceError(f"{workspace.path} has no {needed} table; run `kinlink {stage}` first")
+    vocab = load_vocabulary(vocabulary if vocabulary is not None else config_path("interventions.yaml"))
+    previous = workspace.read_frame("families") if workspace.has_table("families") else None
+    result = resolve_families(
+        workspace.read_frame("records"),
+        workspace.read_frame("stated_relationships"),
+        workspace.read_frame("events"),
+        workspace.read_frame("person_index"),
+        workspace.read_frame("persons"),
+        settings=FamilySettings.load(settings),
+        window_types=[k for k, t in vocab.types.items() if t.domain == "social_care"],
+        previous_families=previous,
+        key=workspace.id_key(),
+        progress=progress,
+    )
+    with workspace.lock():
+        tables = {name: workspace.write_table(name, frame) for name, frame in result.tables().items()}
+        manifest = workspace.read_manifest()
+        manifest["updated"] = utc_now()
+        manifest.setdefault("stages", {})["families"] = stage_entry(
+            started,
+            time.perf_counter() - t0,
+            settings=str(Path(settings or config_path("families.yaml")).resolve()),
+            facts=result.facts,
+        )
+        manifest.setdefault("tables", {}).update(tables)
+        workspace.write_manifest(manifest)
+    return result
+
+
 @dataclass(frozen=True)
 class RunSummary:
     workspace: Path
     stage_seconds: dict[str, float]
     ingest: IngestResult | None = None
     link: LinkResult | None = None
+    families: KinshipResult | None = None
 
 
 def run(
@@ -241,7 +296,7 @@ def run(
     """Run the configured stages in order against the config's workspace."""
     ws = Workspace(config.workspace)
     seconds: dict[str, float] = {}
-    ingest = link = None
+    ingest = link = families = None
     if "ingest" in config.stages:
         t0 = time.perf_counter()
         ingest = run_ingest(config.data, ws, config.sources, config.vocabulary, on_source=on_source)
@@ -250,4 +305,8 @@ def run(
         t0 = time.perf_counter()
         link = run_link(ws, config.linkage, progress=on_step)
         seconds["link"] = time.perf_counter() - t0
-    return RunSummary(workspace=ws.path, stage_seconds=seconds, ingest=ingest, link=link)
+    if "families" in config.stages:
+        t0 = time.perf_counter()
+        families = run_families(ws, config.families, config.vocabulary, progress=on_step)
+        seconds["families"] = time.perf_counter() - t0
+    return RunSummary(workspace=ws.path, stage_seconds=seconds, ingest=ingest, link=link, families=families)
