@@ -58,7 +58,9 @@ def children(
 ) -> pd.Series:
     """Person ids of the children families form around (see the module doc), sorted."""
     dob = pd.to_datetime(persons["dob"])
-    born_after = pd.Timestamp(window_start) - pd.DateOffset(days=round(child_age_limit * 365.25))
+    whole_years = int(child_age_limit)
+    extra_days = round((child_age_limit - whole_years) * 365.25)
+    born_after = pd.Timestamp(window_start) - pd.DateOffset(years=whole_years, days=extra_days)
     young = persons.loc[dob.notna() & (dob > born_after), "person_id"]
     parent = relationships[relationships["relationship_type"].isin(PARENT_TYPES)]
     undated = set(persons.loc[dob.isna(), "person_id"])

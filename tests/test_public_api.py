@@ -19,6 +19,15 @@ MODULES = [
     "kinlink.pipeline",
     "kinlink.synth",
     "kinlink.workspace",
+    "linkage",
+    "linkage.evaluate_families",
+    "linkage.families",
+    "linkage.family_settings",
+    "linkage.households",
+    "linkage.interventions",
+    "linkage.kinship",
+    "linkage.population",
+    "linkage.relationships",
 ]
 
 

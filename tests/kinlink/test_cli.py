@@ -69,6 +69,49 @@ def test_evaluate_and_explain(demo, tmp_path):
     assert "prior" in done.stdout and chart.stat().st_size > 1000
 
 
+def test_families_writes_its_tables_and_scores_against_the_truth(demo):
+    data, ws, _ = demo
+    done = kinlink("families", "--workspace", str(ws))
+    assert done.returncode == 0, done.stderr
+    assert "families" in done.stdout and "relationships" in done.stdout
+    for table in ("households", "relationships", "relationship_conflicts", "families", "interventions"):
+        assert (ws / f"{table}.parquet").exists(), table
+    families = pd.read_parquet(ws / "families.parquet")
+    people = set(pd.read_parquet(ws / "persons.parquet")["person_id"])
+    assert set(families["person_id"]) <= people
+    manifest = json.loads((ws / "manifest.json").read_text())
+    assert manifest["stages"]["families"]["facts"]["families"] == families["family_id"].nunique()
+    truth = data / "truth"
+    done = kinlink(
+        "evaluate",
+        "--workspace",
+        str(ws),
+        "--truth",
+        str(truth / "records.parquet"),
+        "--truth-relationships",
+        str(truth / "relationships.parquet"),
+        "--truth-families",
+        str(truth / "families.parquet"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "parent_child" in done.stdout and "Jaccard" in done.stdout
+    # a rerun keeps every family id
+    again = kinlink("families", "--workspace", str(ws))
+    assert again.returncode == 0, again.stderr
+    after = pd.read_parquet(ws / "families.parquet")
+    assert after.equals(families)
+
+
+def test_families_before_link_says_what_to_run(tmp_path):
+    data = tmp_path / "data"
+    assert kinlink("synth", "--out", str(data), "--people", "60", "--seed", "1").returncode == 0
+    assert kinlink("ingest", "--data", str(data), "--workspace", str(tmp_path / "ws")).returncode == 0
+    done = kinlink("families", "--workspace", str(tmp_path / "ws"))
+    assert done.returncode == 1
+    assert "run `kinlink link` first" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_relink_keeps_every_person_id(demo):
     _, ws, _ = demo
     before = pd.read_parquet(ws / "person_index.parquet").set_index("record_key")["person_id"]
