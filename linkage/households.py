@@ -86,8 +86,12 @@ def household_spells(
         end_date=("_end", "max"),
         postcode=("postcode_std", "first"),
     ).reset_index()
-    spells["address"] = grouped["address"].agg(_most_common).to_numpy()
-    spells["sources"] = grouped["source"].agg(lambda s: sorted(set(s))).to_numpy()
+    keys = ["person_id", "address_key"]
+    lines = frame.dropna(subset=["address"]).groupby([*keys, "address"]).size().rename("n").reset_index()
+    lines = lines.sort_values(["n", "address"], ascending=[False, True]).drop_duplicates(keys)
+    spells = spells.merge(lines[[*keys, "address"]], on=keys, how="left")
+    sources = frame[[*keys, "source"]].drop_duplicates().sort_values([*keys, "source"])
+    spells = spells.merge(sources.groupby(keys)["source"].agg(list).rename("sources").reset_index(), on=keys)
     latest = spells.sort_values(["person_id", "end_date", "start_date"]).groupby("person_id").tail(1).index
     spells["current"] = spells.index.isin(latest)
     spells["household_id"] = [_household_id(k, key) for k in spells["address_key"]]
@@ -110,14 +114,6 @@ def co_resident_pairs(households: pd.DataFrame, *, current_only: bool = False) -
     pairs = pairs[overlap]
     out = pairs.rename(columns={"person_id_a": "person_a", "person_id_b": "person_b"})
     return out[["person_a", "person_b", "household_id"]].drop_duplicates().reset_index(drop=True)
-
-
-def _most_common(values: pd.Series) -> object:
-    counts = values.dropna().value_counts(sort=False)
-    if counts.empty:
-        return None
-    top = counts.max()
-    return min(str(v) for v, n in counts.items() if n == top)
 
 
 def _empty() -> pd.DataFrame:

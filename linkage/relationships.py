@@ -238,38 +238,53 @@ def _order_undirected(rel: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- combine
 
 
-def _flatten_sorted(lists: pd.Series) -> list[str]:
-    return sorted({x for lst in lists for x in lst})
-
-
 def _combine(rel: pd.DataFrame) -> pd.DataFrame:
-    """One row per (a, b, type): evidence pooled, confidence ``1 - prod(1 - c)``."""
+    """One row per (a, b, type): evidence pooled, confidence ``1 - prod(1 - c)``.
+
+    Most pairs have one statement; those rows pass through as they are, and only the
+    others are pooled (the lists by exploding them, the rest with vectorised aggregates).
+    """
     if rel.empty:
         return pd.DataFrame(columns=_COLS)
-    rel = rel.assign(_miss=np.log1p(-np.minimum(rel["conf"].astype(float), 0.999999)))
-    grouped = rel.groupby(["a", "b", "type"], sort=True)
+    rel = rel.reset_index(drop=True)
+    key = ["a", "b", "type"]
+    size = rel.groupby(key, sort=False)["a"].transform("size")
+    single = rel.loc[size == 1, _COLS]
+    multi = rel[size > 1]
+    if multi.empty:
+        return single.sort_values(key, kind="stable").reset_index(drop=True)
+    multi = multi.assign(
+        _miss=np.log1p(-np.minimum(multi["conf"].astype(float), 0.999999)),
+        _open=multi["end"].isna(),
+        _basis=multi["basis"].map(_BASIS_ORDER),
+    )
+    grouped = multi.groupby(key, sort=True)
     out = grouped.agg(
         start=("start", "min"),
-        end=("end", _end_or_open),
+        end=("end", "max"),
+        _open=("_open", "any"),
         _miss=("_miss", "sum"),
         n=("n", "sum"),
-        basis=("basis", _strongest_basis),
+        _basis=("_basis", "min"),
     ).reset_index()
+    out["end"] = out["end"].where(~out.pop("_open"))
     out["conf"] = 1.0 - np.exp(out.pop("_miss"))
+    out["basis"] = out.pop("_basis").map({v: k for k, v in _BASIS_ORDER.items()})
+    group_of = grouped.ngroup()
     for col in ("sources", "evidence", "incidents"):
-        out[col] = grouped[col].agg(_flatten_sorted).to_numpy()
-    return out[_COLS]
-
-
-def _end_or_open(ends: pd.Series) -> object:
-    return pd.NaT if ends.isna().any() else ends.max()
+        items = pd.DataFrame({"g": group_of.to_numpy(), "v": multi[col].to_numpy()}).explode("v").dropna()
+        items = items.drop_duplicates().sort_values(["g", "v"], kind="stable")
+        pooled = items.groupby("g")["v"].agg(list)
+        out[col] = [pooled.get(g, []) for g in range(len(out))]
+    merged = pd.concat([single, out[_COLS]], ignore_index=True) if len(single) else out[_COLS]
+    return merged.sort_values(key, kind="stable").reset_index(drop=True)
 
 
 _BASIS_ORDER = {"stated": 0, "derived": 1, "co_residence": 2}
 
 
-def _strongest_basis(bases: pd.Series) -> str:
-    return min(bases, key=lambda b: _BASIS_ORDER[b])
+def _flatten_sorted(lists: pd.Series) -> list[str]:
+    return sorted({x for lst in lists for x in lst})
 
 
 def _merge_birth_parent_types(rel: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
@@ -439,7 +454,7 @@ def _derive(
     cp = parents[["a", "b", "conf", "rid", "sources"]].merge(
         parents[["a", "b", "conf", "rid", "sources"]], on="b", suffixes=("1", "2")
     )
-    cp = cp[cp["a1"] < cp["a2"]].drop_duplicates(["a1", "a2"])
+    cp = cp[cp["a1"] < cp["a2"]].sort_values(["a1", "a2", "b"], kind="stable").drop_duplicates(["a1", "a2"])
     if len(cp):
         together = cp["a1"].map(current).notna() & (cp["a1"].map(current) == cp["a2"].map(current))
         out.append(
@@ -494,7 +509,7 @@ def _derive(
         parents[["a", "b", "conf", "rid", "sources"]], left_on="b", right_on="a", suffixes=("1", "2")
     )
     if len(gp):
-        gp = gp.drop_duplicates(["a1", "b2"])
+        gp = gp.sort_values(["a1", "b2", "b1"], kind="stable").drop_duplicates(["a1", "b2"])
         out.append(
             _derived_rows(
                 gp["a1"],
@@ -533,7 +548,7 @@ def _parents_by_co_residence(
                 partners[["b", "a", "conf"]].rename(columns={"b": "parent", "a": "partner"}),
             ]
         )
-        .sort_values("conf", ascending=False)
+        .sort_values(["conf", "parent", "partner"], ascending=[False, True, True], kind="stable")
         .drop_duplicates(["parent", "partner"])
     )
     cand = parents[["a", "b", "type", "conf", "sources"]].merge(
@@ -551,7 +566,8 @@ def _parents_by_co_residence(
     co = co_resident_pairs(households)
     together = set(zip(co["person_a"], co["person_b"], strict=True))
     lived = _mask((min(q, c), max(q, c)) in together for q, c in zip(cand["partner"], cand["b"], strict=True))
-    cand = cand[lived].sort_values("conf", ascending=False).drop_duplicates(["partner", "b"])
+    cand = cand[lived].sort_values(["conf", "partner", "b", "a"], ascending=[False, True, True, True])
+    cand = cand.drop_duplicates(["partner", "b"])
     if cand.empty:
         return pd.DataFrame(columns=_COLS)
     people = persons.drop_duplicates("person_id").set_index("person_id")
