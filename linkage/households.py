@@ -28,16 +28,30 @@ __all__ = ["address_keys", "co_resident_pairs", "household_spells"]
 MAX_HOUSEHOLD_SIZE = 15
 
 
-def address_keys(records: pd.DataFrame) -> pd.Series:
-    """One key per record for its address (null when it has none): address + postcode, else UPRN.
+#: Leading words of the address kept in a key with a postcode ("11 KING CRESCENT", "FLAT 3 40"):
+#: within one postcode they name the property, and the locality and town that agencies add
+#: or leave out do not split it.
+KEY_WORDS = 3
 
-    The standardised line comes first because every source has one, while only some give a
-    UPRN: keying on the UPRN would keep a tenancy apart from the same address elsewhere.
+
+def address_keys(records: pd.DataFrame) -> pd.Series:
+    """One key per record for its address (null when it has none).
+
+    With a valid postcode: the postcode and the first :data:`KEY_WORDS` words of the
+    standardised address; without one, the whole standardised address; with no address
+    line, the UPRN. The line comes before the UPRN because every source has one, while only
+    some give a UPRN: keying on the UPRN would keep a tenancy apart from the same address
+    elsewhere.
     """
     uprn = records["uprn"].astype(object)
     line = records["address_std"].astype(object)
-    postcode = records["postcode_std"].fillna("").astype(object)
-    by_line = ("A:" + line.astype(str) + "|" + postcode.astype(str)).where(line.notna(), None)
+    postcode = records["postcode_std"].astype(object)
+    head = line.str.split().str[:KEY_WORDS].str.join(" ")
+    short = ("P:" + postcode.astype(str) + "|" + head.astype(str)).where(
+        postcode.notna() & line.notna(), None
+    )
+    whole = ("A:" + line.astype(str)).where(line.notna(), None)
+    by_line = short.where(short.notna(), whole)
     by_uprn = ("U:" + uprn.astype(str)).where(uprn.notna(), None)
     return by_line.where(by_line.notna(), by_uprn)
 

@@ -622,11 +622,30 @@ def _end_ended_partnerships(rel: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- tables
 
 
+def _birth_dates(rel: pd.DataFrame, dob: pd.Series) -> pd.DataFrame:
+    """Kinship by birth holds from a birth, not from the day a source mentioned it.
+
+    Parent and grandparent relationships start at the child's birth, sibling ones at the
+    younger sibling's; without the date of birth, they are undated.
+    """
+    by_birth = rel["type"].isin(PARENT_TYPES | {"grandparent"})
+    siblings = rel["type"].isin(["sibling", "half_sibling"])
+    born_b = rel["b"].map(dob)
+    younger = np.maximum(rel["a"].map(dob), born_b)
+    rel = rel.copy()
+    rel.loc[by_birth, "start"] = born_b[by_birth]
+    rel.loc[siblings, "start"] = younger[siblings]
+    rel.loc[by_birth | siblings, "end"] = pd.NaT
+    return rel
+
+
 def _finish(rel: pd.DataFrame, persons: pd.DataFrame, key: bytes) -> pd.DataFrame:
     if rel.empty:
         return RELATIONSHIPS.empty_table().to_pandas()
-    cluster = persons.drop_duplicates("person_id").set_index("person_id")["cluster_confidence"].fillna(1.0)
+    people = persons.drop_duplicates("person_id").set_index("person_id")
+    cluster = people["cluster_confidence"].fillna(1.0)
     weakest = np.minimum(rel["a"].map(cluster).fillna(1.0), rel["b"].map(cluster).fillna(1.0))
+    rel = _birth_dates(rel, pd.to_datetime(people["dob"]))
     out = pd.DataFrame(
         {
             "relationship_id": [
