@@ -30,7 +30,7 @@ demo: setup
 	$(BIN)/kinlink run -c config/pipeline.yaml
 	$(BIN)/kinlink evaluate --workspace demo/workspace --truth demo/data/truth/records.parquet \
 	  --truth-relationships demo/data/truth/relationships.parquet --truth-families demo/data/truth/families.parquet
-	@echo "demo finished: the tables (records, people, relationships, families, interventions), quarantine and manifest.json are in demo/workspace/"
+	@echo "demo finished: Family Summary Records in demo/workspace/fsr/mash_social_worker/; the tables (records, people, relationships, families, interventions), quarantine and manifest.json in demo/workspace/"
 
 test: setup
 	$(BIN)/python -m pytest -n 2

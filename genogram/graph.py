@@ -152,6 +152,11 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _given_age(value: Any) -> int | None:
+    """An age redaction left in place of the date of birth (``persons.age``), if any."""
+    return None if _missing(value) else int(value)
+
+
 def _age(dob: dt.date | None, on: dt.date) -> int | None:
     if dob is None or dob > on:
         return None
@@ -409,7 +414,9 @@ def _person_attributes(
         dob_estimated=not _missing(person.get("dob_estimated")) and bool(person.get("dob_estimated")),
         dod=dod if deceased else None,
         deceased=deceased,
-        age=_age(dob, dod if deceased and dod else as_at),
+        age=_age(dob, dod if deceased and dod else as_at)
+        if dob is not None
+        else _given_age(person.get("age")),
         role=str(member["role"]),
         household_id=household_id,
         badges=_badges(interventions, vocabulary, as_at),

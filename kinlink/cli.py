@@ -316,6 +316,118 @@ def families(workspace: Path, settings: Path | None, vocabulary: Path | None) ->
     stdout.print(f"wrote relationships, families and interventions to {workspace}/")
 
 
+def _family_progress(total: int) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]fsr[/] families"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = progress.add_task("families", total=total)
+    return progress, lambda _family: progress.update(task, advance=1)
+
+
+def _fsr_line(summary: Any) -> str:
+    rate = summary.families / summary.seconds if summary.seconds else 0.0
+    return (
+        f"wrote {summary.files:,} file(s) for {summary.families:,} families to {summary.folder}/ "
+        f"in {summary.seconds:.1f} s ({rate:.1f} families/s)"
+    )
+
+
+@cli.command()
+@_WORKSPACE
+@click.option("--role", required=True, help="Who the records are for (a role in config/access.yaml).")
+@click.option("--purpose", required=True, help="Why (a purpose the role may use, in config/access.yaml).")
+@click.option("--family", "family_ids", multiple=True, help="A family id; repeat for several.")
+@click.option(
+    "--families",
+    "selection",
+    type=click.Choice(["all", "involved"]),
+    default=None,
+    help="Every family, or those where a member has a statutory intervention.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["pdf", "svg", "png", "dot", "json", "ged"]),
+    default=("pdf",),
+    show_default=True,
+    help="Output format; repeat for several (svg/png: the genogram alone; json: the family graph; "
+    "ged: GEDCOM 7, family structure only).",
+)
+@click.option("--subject", default=None, help="person_id of the subject child (one family only).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes (default: one per core).")
+@click.option(
+    "--produced",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Production date printed on each page (default: today).",
+)
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Access policy. Default: the shipped config/access.yaml.",
+)
+def fsr(
+    workspace: Path,
+    role: str,
+    purpose: str,
+    family_ids: tuple[str, ...],
+    selection: str | None,
+    formats: tuple[str, ...],
+    subject: str | None,
+    jobs: int | None,
+    produced: Any,
+    policy: Path | None,
+) -> None:
+    """Write Family Summary Records: one PDF per family, redacted for ROLE and PURPOSE.
+
+    Give families with --family (repeatable) or --families all|involved. Files go to
+    WORKSPACE/fsr/ROLE/FAMILY_ID.pdf (and .svg, .png, .dot, .json, .ged with --format).
+    The access policy is checked before any data is read; every output is drawn from the
+    data redacted for the role.
+    """
+    from kinlink.pipeline import run_fsr, select_families
+    from kinlink.workspace import Workspace
+
+    if bool(family_ids) == bool(selection):
+        raise click.UsageError("give --family (one or more) or --families all|involved, not both")
+    if subject is not None and len(family_ids) != 1:
+        raise click.UsageError("--subject needs exactly one --family")
+    ws = Workspace(workspace)
+    chosen = list(family_ids) if family_ids else select_families(ws, selection or "all")
+    progress, on_family = _family_progress(len(chosen))
+    with progress:
+        summary = run_fsr(
+            ws,
+            chosen,
+            role=role,
+            purpose=purpose,
+            formats=formats,
+            produced=produced.date() if produced else None,
+            subject=subject,
+            jobs=jobs,
+            policy=policy,
+            on_family=on_family,
+        )
+    stdout.print(_fsr_line(summary))
+
+
 @cli.command()
 @_WORKSPACE
 @click.option(
@@ -503,11 +615,20 @@ def run_cmd(config_file: Path) -> None:
 
     config = load_pipeline(config_file)
     progress, on_source = _progress_callback(len(load_mappings(config.sources)))
+    rendered = 0
+
+    def on_family(_family: str) -> None:
+        nonlocal rendered
+        rendered += 1
+        if rendered % 10 == 0:
+            progress.console.print(f"[dim]fsr:[/] {rendered:,} families", highlight=False)
+
     with progress:
         summary = run(
             config,
             on_source=on_source,
             on_step=lambda msg: progress.console.print(f"[dim]step:[/] {msg}", highlight=False),
+            on_family=on_family,
         )
     if summary.ingest is not None:
         stdout.print(_ingest_table(dict(summary.ingest.counts)))
@@ -515,6 +636,8 @@ def run_cmd(config_file: Path) -> None:
         stdout.print(_link_summary(summary.link))
     if summary.families is not None:
         stdout.print(_families_summary(summary.families))
+    if summary.fsr is not None:
+        stdout.print(_fsr_line(summary.fsr))
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
     stdout.print(f"workspace: {summary.workspace}  ({timing})")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,16 +25,20 @@ from linkage.kinship import KinshipResult, resolve_families
 
 __all__ = [
     "STAGES",
+    "FsrConfig",
+    "FsrSummary",
     "PipelineConfig",
     "RunSummary",
     "load_pipeline",
     "run",
     "run_families",
+    "run_fsr",
     "run_ingest",
     "run_link",
+    "select_families",
 ]
 
-STAGES: tuple[str, ...] = ("ingest", "link", "families")
+STAGES: tuple[str, ...] = ("ingest", "link", "families", "fsr")
 
 SourceProgress = Callable[[str, SourceCounts], None]
 
@@ -49,8 +54,10 @@ class PipelineConfig:
     stages: tuple[str, ...] = STAGES
     linkage: Path = field(default_factory=lambda: config_path("linkage.yaml"))
     families: Path = field(default_factory=lambda: config_path("families.yaml"))
+    fsr: FsrConfig = field(default_factory=lambda: FsrConfig())
+    access: Path = field(default_factory=lambda: config_path("access.yaml"))
 
-    _KEYS = ("workspace", "data", "sources", "vocabulary", "stages", "linkage", "families")
+    _KEYS = ("workspace", "data", "sources", "vocabulary", "stages", "linkage", "families", "fsr", "access")
 
     @classmethod
     def from_dict(cls, d: Any, base_dir: Path | str = ".") -> PipelineConfig:
@@ -82,6 +89,8 @@ class PipelineConfig:
             stages=stages,
             linkage=resolve(d["linkage"]) if d.get("linkage") else config_path("linkage.yaml"),
             families=resolve(d["families"]) if d.get("families") else config_path("families.yaml"),
+            fsr=FsrConfig.from_dict(d.get("fsr")),
+            access=resolve(d["access"]) if d.get("access") else config_path("access.yaml"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +102,8 @@ class PipelineConfig:
             "stages": list(self.stages),
             "linkage": str(self.linkage),
             "families": str(self.families),
+            "fsr": self.fsr.to_dict(),
+            "access": str(self.access),
         }
 
 
@@ -279,12 +290,188 @@ def run_families(
 
 
 @dataclass(frozen=True)
+class FsrConfig:
+    """What the `fsr` stage renders: for whom, which families, in which formats."""
+
+    role: str = "mash_social_worker"
+    purpose: str = "safeguarding_assessment"
+    families: str = "all"
+    formats: tuple[str, ...] = ("pdf",)
+    jobs: int | None = None
+
+    _KEYS = ("role", "purpose", "families", "formats", "jobs")
+    SELECTIONS = ("all", "involved")
+
+    @classmethod
+    def from_dict(cls, d: Any) -> FsrConfig:
+        if d is None:
+            return cls()
+        if not isinstance(d, Mapping):
+            raise SettingsError("pipeline config: fsr must be a mapping")
+        unknown = sorted(set(d) - set(cls._KEYS))
+        if unknown:
+            raise SettingsError(f"pipeline config: fsr: unknown key(s) {unknown}; allowed: {list(cls._KEYS)}")
+        families = str(d.get("families", "all"))
+        if families not in cls.SELECTIONS:
+            raise SettingsError(f"pipeline config: fsr.families must be one of {list(cls.SELECTIONS)}")
+        return cls(
+            role=str(d.get("role", cls.role)),
+            purpose=str(d.get("purpose", cls.purpose)),
+            families=families,
+            formats=tuple(d.get("formats") or ("pdf",)),
+            jobs=int(d["jobs"]) if d.get("jobs") is not None else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "purpose": self.purpose,
+            "families": self.families,
+            "formats": list(self.formats),
+            "jobs": self.jobs,
+        }
+
+
+@dataclass(frozen=True)
+class FsrSummary:
+    """What the `fsr` stage wrote."""
+
+    folder: Path
+    families: int
+    files: int
+    seconds: float
+    withheld: dict[str, int]
+
+
+def select_families(workspace: Workspace, selection: str, vocabulary: Path | str | None = None) -> list[str]:
+    """Family ids of the workspace: ``all``, or ``involved`` (a member has a statutory intervention)."""
+    families = workspace.read_frame("families")
+    ids = sorted(families["family_id"].unique())
+    if selection == "all":
+        return ids
+    if selection != "involved":
+        raise SettingsError(f"unknown family selection {selection!r}; expected 'all' or 'involved'")
+    vocab = load_vocabulary(vocabulary if vocabulary is not None else config_path("interventions.yaml"))
+    statutory = [k for k, t in vocab.types.items() if t.statutory]
+    interventions = workspace.read_frame("interventions")
+    involved = set(interventions.loc[interventions["event_type"].isin(statutory), "person_id"])
+    return sorted(families.loc[families["person_id"].isin(involved), "family_id"].unique())
+
+
+def run_fsr(
+    workspace: Workspace,
+    family_ids: Sequence[str],
+    *,
+    role: str,
+    purpose: str,
+    formats: Sequence[str] = ("pdf",),
+    produced: dt.date | None = None,
+    subject: str | None = None,
+    jobs: int | None = None,
+    policy: Path | str | None = None,
+    vocabulary: Path | str | None = None,
+    on_family: Callable[[str], None] | None = None,
+) -> FsrSummary:
+    """Render Family Summary Records (and other formats) into `WS/fsr/<role>/<family_id>.<fmt>`.
+
+    The role and purpose are checked against the access policy before anything is read;
+    every output is drawn from tables redacted for them. Families render in parallel
+    (``jobs`` processes, default: one per core); the same input gives the same bytes apart
+    from the production date.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from genogram.access import load_policy
+    from genogram.document import FORMATS
+    from kinlink import _fsr_worker
+
+    started, t0 = utc_now(), time.perf_counter()
+    load_policy(policy).check(role, purpose)
+    bad = sorted(set(formats) - set(FORMATS))
+    if bad:
+        raise SettingsError(f"unknown FSR format(s) {bad}; expected some of {list(FORMATS)}")
+    for needed in ("families", "persons", "relationships", "interventions", "records"):
+        if not workspace.has_table(needed):
+            raise WorkspaceError(f"{workspace.path} has no {needed} table; run `kinlink families` first")
+    known = set(workspace.read_frame("families")["family_id"])
+    missing = [f for f in family_ids if f not in known]
+    if missing:
+        raise SettingsError(f"{len(missing)} family id(s) not in the workspace, e.g. {missing[0]!r}")
+    extracts = workspace.read_frame("records")[["source", "extract_date"]].dropna()
+    data_as_at = {str(s): d for s, d in extracts.groupby("source")["extract_date"].max().items()}
+    as_at = max(data_as_at.values()) if data_as_at else dt.date.today()
+    options = _fsr_worker.options(
+        role=role,
+        purpose=purpose,
+        as_at=as_at,
+        produced=produced or dt.date.today(),
+        data_as_at=data_as_at,
+        formats=formats,
+        subject=subject,
+    )
+    init = (
+        workspace.path,
+        Path(policy) if policy else None,
+        Path(vocabulary) if vocabulary else None,
+        options,
+    )
+    folder = Path("fsr") / role
+    withheld: dict[str, int] = {}
+    files = 0
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(family_ids) or 1))
+
+    def keep(result: tuple[str, dict[str, bytes], dict[str, int]]) -> None:
+        nonlocal files
+        family_id, outputs, held = result
+        for fmt, data in outputs.items():
+            workspace.write_file(folder / f"{family_id}.{fmt}", data)
+            files += 1
+        for category, count in held.items():
+            withheld[category] = withheld.get(category, 0) + count
+        if on_family is not None:
+            on_family(family_id)
+
+    if jobs == 1:
+        _fsr_worker.load(*init)
+        for family_id in family_ids:
+            keep(_fsr_worker.render(family_id))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_fsr_worker.load, initargs=init) as pool:
+            for result in pool.map(_fsr_worker.render, family_ids, chunksize=4):
+                keep(result)
+    seconds = time.perf_counter() - t0
+    with workspace.lock():
+        manifest = workspace.read_manifest()
+        manifest["updated"] = utc_now()
+        manifest.setdefault("stages", {})["fsr"] = stage_entry(
+            started,
+            seconds,
+            role=role,
+            purpose=purpose,
+            formats=list(formats),
+            families=len(family_ids),
+            files=files,
+            jobs=jobs,
+            withheld=withheld,
+        )
+        workspace.write_manifest(manifest)
+    return FsrSummary(
+        folder=workspace.path / folder,
+        families=len(family_ids),
+        files=files,
+        seconds=seconds,
+        withheld=withheld,
+    )
+
+
+@dataclass(frozen=True)
 class RunSummary:
     workspace: Path
     stage_seconds: dict[str, float]
     ingest: IngestResult | None = None
     link: LinkResult | None = None
     families: KinshipResult | None = None
+    fsr: FsrSummary | None = None
 
 
 def run(
@@ -292,6 +479,7 @@ def run(
     *,
     on_source: SourceProgress | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_family: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Run the configured stages in order against the config's workspace."""
     ws = Workspace(config.workspace)
@@ -309,4 +497,22 @@ def run(
         t0 = time.perf_counter()
         families = run_families(ws, config.families, config.vocabulary, progress=on_step)
         seconds["families"] = time.perf_counter() - t0
-    return RunSummary(workspace=ws.path, stage_seconds=seconds, ingest=ingest, link=link, families=families)
+    fsr = None
+    if "fsr" in config.stages:
+        t0 = time.perf_counter()
+        chosen = select_families(ws, config.fsr.families, config.vocabulary)
+        fsr = run_fsr(
+            ws,
+            chosen,
+            role=config.fsr.role,
+            purpose=config.fsr.purpose,
+            formats=config.fsr.formats,
+            jobs=config.fsr.jobs,
+            policy=config.access,
+            vocabulary=config.vocabulary,
+            on_family=on_family,
+        )
+        seconds["fsr"] = time.perf_counter() - t0
+    return RunSummary(
+        workspace=ws.path, stage_seconds=seconds, ingest=ingest, link=link, families=families, fsr=fsr
+    )

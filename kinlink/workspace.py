@@ -91,6 +91,25 @@ class Workspace:
             pq.write_table(table, tmp, compression="zstd")
         return {"rows": table.num_rows, "sha256": _sha256(final)}
 
+    def write_file(self, relative: str | Path, data: bytes) -> Path:
+        """Write bytes to a file under the workspace (e.g. ``fsr/school/F1.pdf``), atomically.
+
+        Folders on the way are created owner-only; ``relative`` may not leave the workspace.
+        """
+        final = (self.path / relative).resolve()
+        if not final.is_relative_to(self.path.resolve()):
+            raise WorkspaceError(f"{relative} is outside the workspace")
+        self.create()
+        folder = final.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
+        for part in [folder, *folder.parents]:
+            if part == self.path.resolve():
+                break
+            os.chmod(part, _DIR_MODE)
+        with self._atomic(final) as tmp:
+            tmp.write_bytes(data)
+        return final
+
     def write_json(self, filename: str, document: Any) -> None:
         """Write a JSON document into the workspace atomically."""
         with self._atomic(self.path / filename) as tmp:

@@ -7,6 +7,17 @@ import importlib
 import pytest
 
 MODULES = [
+    "genogram",
+    "genogram.access",
+    "genogram.document",
+    "genogram.dot",
+    "genogram.drawing",
+    "genogram.exports",
+    "genogram.fsr",
+    "genogram.graph",
+    "genogram.layout",
+    "genogram.render",
+    "genogram.timeline",
     "ingest",
     "ingest.adapters",
     "ingest.canonicalise",

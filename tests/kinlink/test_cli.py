@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,6 +101,73 @@ def test_families_writes_its_tables_and_scores_against_the_truth(demo):
     assert again.returncode == 0, again.stderr
     after = pd.read_parquet(ws / "families.parquet")
     assert after.equals(families)
+
+
+@pytest.fixture(scope="module")
+def with_families(demo):
+    data, ws, _ = demo
+    done = kinlink("families", "--workspace", str(ws))
+    assert done.returncode == 0, done.stderr
+    return data, ws
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _family_with_abuse(ws: Path) -> str:
+    families = pd.read_parquet(ws / "families.parquet")
+    interventions = pd.read_parquet(ws / "interventions.parquet")
+    victims = set(interventions.loc[interventions["event_type"] == "domestic_abuse_incident", "person_id"])
+    return sorted(families.loc[families["person_id"].isin(victims), "family_id"])[0]
+
+
+def test_fsr_writes_one_redacted_record_per_family_and_the_same_bytes_twice(with_families):
+    _, ws = with_families
+    family = _family_with_abuse(ws)
+    args = ["fsr", "--workspace", str(ws), "--family", family, "--purpose", "safeguarding_assessment"]
+    args += ["--produced", "2026-11-26", "--format", "pdf", "--format", "json", "--format", "ged"]
+    for role in ("mash_social_worker", "school"):
+        done = kinlink(*args, "--role", role, "--jobs", "1")
+        assert done.returncode == 0, done.stderr
+    social, school = (ws / "fsr" / role / f"{family}.pdf" for role in ("mash_social_worker", "school"))
+    assert oct(social.stat().st_mode & 0o777) == "0o600"
+    social_text, school_text = _pdf_text(social), _pdf_text(school)
+    assert "OFFICIAL-SENSITIVE" in social_text and "OFFICIAL-SENSITIVE" in school_text
+    assert "Domestic abuse incident" in social_text
+    assert "Domestic abuse incident" not in school_text
+    assert re.search(r"NHS \d", social_text) and not re.search(r"NHS \d", school_text)
+    gedcom = (ws / "fsr" / "school" / f"{family}.ged").read_text()
+    assert gedcom.startswith("0 HEAD") and "Domestic" not in gedcom
+    first = social.read_bytes()
+    again = kinlink(*args, "--role", "mash_social_worker", "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    assert social.read_bytes() == first
+    manifest = json.loads((ws / "manifest.json").read_text())
+    assert manifest["stages"]["fsr"]["role"] == "mash_social_worker"
+
+
+def test_fsr_for_an_unknown_role_is_refused_in_one_line(with_families):
+    _, ws = with_families
+    done = kinlink(
+        "fsr", "--workspace", str(ws), "--families", "all", "--role", "neighbour", "--purpose", "x"
+    )
+    assert done.returncode == 1
+    assert "neighbour" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_whole_pipeline_runs_from_one_config(tmp_path):
+    data = tmp_path / "data"
+    assert kinlink("synth", "--out", str(data), "--people", "150", "--seed", "3").returncode == 0
+    config = tmp_path / "pipe.yaml"
+    config.write_text(
+        f"workspace: {tmp_path / 'ws'}\ndata: {data}\nstages: [ingest, link, families, fsr]\n"
+        "fsr: {role: health, purpose: safeguarding_assessment, families: involved}\n"
+    )
+    done = kinlink("run", "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "ws" / "fsr" / "health").glob("*.pdf"))
+    assert "families" in done.stdout and "fsr" in done.stdout
 
 
 def test_families_before_link_says_what_to_run(tmp_path):
