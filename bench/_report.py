@@ -139,3 +139,53 @@ def render(store: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def render_families(store: dict[str, Any]) -> str:
+    """The families section of RESULTS.md, from ``bench/results/families.json``."""
+    runs = sorted(store.get("runs", {}).values(), key=lambda r: r["people"])
+    if not runs:
+        return ""
+    lines = [
+        "",
+        "# Families benchmark: relationships and families",
+        "",
+        "Written by `bench/families_bench.py` from `bench/results/families.json`. Each size is",
+        "`kinlink synth --people N --seed S`, then `kinlink ingest`, `link` and `families` in",
+        "child processes, scored with `linkage.evaluate_families` against the generator's truth.",
+        "",
+        "| people | records | ingest s | link s | families s | families peak MB | relationships | families "
+        "| mean family Jaccard | exact | core Jaccard | core exact |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for run in runs:
+        st, ev, facts = run["stages"], run["evaluation"], run["facts"]
+        lines.append(
+            f"| {run['people']:,} | {run['records']:,} | {st['ingest']['wall_s']} | {st['link']['wall_s']} "
+            f"| {st['families']['wall_s']} | {st['families']['peak_mb']:,} | {facts['relationships']:,} "
+            f"| {facts['families']:,} | {ev['mean_best_jaccard']:.4f} | {ev['exact_share']:.1%} "
+            f"| {ev['core_mean_best_jaccard']:.4f} | {ev['core_exact_share']:.1%} |"
+        )
+    for run in runs:
+        lines += [
+            "",
+            f"## Relationships, {run['people']:,} people ({run['date']})",
+            "",
+            "| kind | inferred | true in data | precision | recall | true stated | recall (stated) |",
+            "|---|--:|--:|--:|--:|--:|--:|",
+        ]
+        for row in run["evaluation"]["relationships"]:
+            scores = " | ".join(_score(row[k]) for k in ("precision", "recall"))
+            lines.append(
+                f"| {row['kind']} | {row['inferred']:,} | {row['true_in_data']:,} | {scores} "
+                f"| {row['true_stated']:,} | {_score(row['recall_stated'])} |"
+            )
+    lines += [
+        "",
+        "*true in data*: true relationships whose two people both have a record in the extracts;",
+        "*true stated*: those some source relates by record (any type), so *recall (stated)* is",
+        "what inference finds of what the sources say. *core* Jaccard compares children and",
+        "parents only; whole-family Jaccard also counts grandparents and parents' partners.",
+        "",
+    ]
+    return "\n".join(lines)
