@@ -199,6 +199,10 @@ def _concat(a: Graded, b: Graded) -> Graded:
     )
 
 
+def _subset(graded: Graded, mask: np.ndarray) -> Graded:
+    return Graded(graded.levels[mask], graded.context_levels[mask], graded.strata[mask])
+
+
 def _random_graded(
     scorer: PairScorer, settings: LinkageSettings, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, Graded]:
@@ -212,7 +216,10 @@ def _random_graded(
 
 
 def _train(
-    scorer: PairScorer, graded: Graded, settings: LinkageSettings, random_graded: Graded
+    scorer: PairScorer,
+    graded: Graded,
+    settings: LinkageSettings,
+    random_graded: Graded,
 ) -> ModelParameters:
     prepared = scorer.prepared
     person_levels = [len(c.levels) for c in settings.comparisons]
@@ -488,7 +495,12 @@ def link_records(
             rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
+                # u from pairs of different people: random pairs the first pass put in one
+                # person are left out, so a source that repeats a person (a mother on every
+                # census row) does not make shared children look like a coincidence
                 ra, rb, rg = random_pairs
+                apart = clusters.labels[ra] != clusters.labels[rb]
+                ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
                 random_pairs = (ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"}))
         lap("compare" if pass_no == 1 else "compare_relational")
 
