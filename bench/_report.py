@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 DATASET_ORDER = [
@@ -189,3 +191,43 @@ def render_families(store: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def render_fsr(run: dict[str, Any]) -> str:
+    """The FSR throughput section, from ``bench/results/fsr.json``."""
+    if not run:
+        return ""
+    return "\n".join(
+        [
+            "",
+            "# FSR throughput",
+            "",
+            "Written by `bench/fsr_bench.py` from `bench/results/fsr.json`: every family of at most "
+            f"{run['max_members']} people (up to the first 1,000) rendered to PDF by "
+            "`kinlink.pipeline.run_fsr`, the path `kinlink fsr` takes.",
+            "",
+            "| date | families | mean / largest members | processes | cores | seconds | PDFs per second "
+            "| mean PDF KB |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|",
+            f"| {run['date']} | {run['families']:,} | {run['mean_members']} / {run['largest']} "
+            f"| {run['jobs']} | {run['cores']} | {run['seconds']} | {run['per_second']} "
+            f"| {run['mean_pdf_kb']} |",
+            "",
+        ]
+    )
+
+
+def render_all(bench: Path) -> str:
+    """RESULTS.md from every benchmark's JSON figures under ``bench/results/``."""
+
+    def load(name: str) -> dict[str, Any]:
+        path = bench / "results" / name
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    spark = bench / "SPARK.md"
+    return (
+        render(load("linkage.json"))
+        + render_families(load("families.json"))
+        + render_fsr(load("fsr.json"))
+        + ("\n" + spark.read_text() if spark.exists() else "")
+    )

@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(store, indent=2, default=str))
-    linkage_json = BENCH / "results" / "linkage.json"
-    linkage = json.loads(linkage_json.read_text()) if linkage_json.exists() else {}
-    args.out.write_text(_report.render(linkage) + _report.render_families(store))
+    args.out.write_text(_report.render_all(BENCH))
     return 0
 
 

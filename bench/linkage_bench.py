@@ -151,12 +151,6 @@ def _score(result: dict[str, Any], dataset: _datasets.Dataset, out: Path) -> Non
     result["score_s"] = round(time.perf_counter() - start, 2)
 
 
-def _load_families() -> dict[str, Any]:
-    """The families benchmark's figures, kept in RESULTS.md when the linkage part is rewritten."""
-    path = BENCH / "results" / "families.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def _load_store(path: Path) -> dict[str, Any]:
     if path.exists():
         return json.loads(path.read_text())
@@ -184,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     if args.render_only:
-        args.out.write_text(_report.render(store) + _report.render_families(_load_families()))
+        args.out.write_text(_report.render_all(BENCH))
         return 0
 
     datasets = [name.strip() for name in args.datasets.split(",") if name.strip()]
@@ -233,10 +227,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + _report.one_line(result))
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(store, indent=2, default=str))
-                args.out.write_text(_report.render(store) + _report.render_families(_load_families()))
+                args.out.write_text(_report.render_all(BENCH))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(store, indent=2, default=str))
-    args.out.write_text(_report.render(store) + _report.render_families(_load_families()))
+    args.out.write_text(_report.render_all(BENCH))
     print(f"wrote {args.out} and {args.json}")
     return 0
 
