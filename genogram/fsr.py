@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -360,6 +361,58 @@ class _FitDrawing(Flowable):
             self.drawing.initialFontName = FONT
         self.drawing.drawOn(self.canv, 0, 0)
         self.canv.restoreState()
+
+
+class _DrawingTile(Flowable):
+    """One rectangle of a Drawing at a fixed scale: a large genogram spread over several pages."""
+
+    def __init__(self, drawing: Drawing, scale: float, box: tuple[float, float, float, float]) -> None:
+        super().__init__()
+        self.drawing = drawing
+        self.scale = scale
+        self.box = box  # x0, y0, width, height in drawing coordinates
+        self.hAlign = "CENTER"
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        return self.box[2] * self.scale, self.box[3] * self.scale
+
+    def draw(self) -> None:
+        x0, y0, width, height = self.box
+        canv = self.canv
+        canv.saveState()
+        clip = canv.beginPath()
+        clip.rect(0, 0, width * self.scale, height * self.scale)
+        canv.clipPath(clip, stroke=0, fill=0)
+        canv.scale(self.scale, self.scale)
+        canv.translate(-x0, -y0)
+        if getattr(self.drawing, "initialFontName", None) is None:
+            self.drawing.initialFontName = FONT
+        self.drawing.drawOn(canv, 0, 0)
+        canv.restoreState()
+
+
+#: Smallest scale a genogram is drawn at before it is spread over several pages: names are
+#: set at 7.5 pt, so 0.8 keeps them at 6 pt or more.
+_LEGIBLE_SCALE = 0.8
+#: Scale of each page of a spread genogram, and how much neighbouring pages repeat.
+_TILE_SCALE = 0.9
+_TILE_OVERLAP = 36.0
+
+
+def _tiles(drawing: Drawing, width: float, height: float) -> list[tuple[float, float, float, float]]:
+    """Rectangles (drawing coordinates) covering the drawing, top row first, left to right."""
+    full_w, full_h = float(drawing.width), float(drawing.height)
+    step_w, step_h = width / _TILE_SCALE, height / _TILE_SCALE
+    cols = max(1, math.ceil((full_w - _TILE_OVERLAP) / (step_w - _TILE_OVERLAP)))
+    rows = max(1, math.ceil((full_h - _TILE_OVERLAP) / (step_h - _TILE_OVERLAP)))
+    boxes = []
+    for r in range(rows):
+        top = full_h - r * (step_h - _TILE_OVERLAP)
+        y0 = max(0.0, top - step_h)
+        for c in range(cols):
+            x0 = min(c * (step_w - _TILE_OVERLAP), max(0.0, full_w - step_w))
+            boxes.append((x0, y0, min(step_w, full_w - x0), top - y0))
+    return boxes
 
 
 # --------------------------------------------------------------------------- the family
@@ -887,6 +940,20 @@ def _genogram(fam: _Family, genogram: Drawing | None, legend: Drawing | None) ->
                 "body",
             )
         )
+    elif min(_LAND_W / float(genogram.width), _LAND_H * 0.8 / float(genogram.height)) < _LEGIBLE_SCALE:
+        # too large for one page at a legible size: spread over landscape pages, legend last
+        boxes = _tiles(genogram, _LAND_W, _LAND_H * 0.86)
+        pages: list[Flowable] = [NextPageTemplate("landscape"), PageBreak(), *out]
+        for i, box in enumerate(boxes, start=1):
+            note = (
+                f"Genogram, page {i} of {len(boxes)} (read left to right, top to bottom; "
+                "neighbouring pages repeat a narrow strip)"
+            )
+            pages += [_p(note, "small"), _DrawingTile(genogram, _TILE_SCALE, box)]
+            pages.append(PageBreak())
+        if legend is not None:
+            pages += [_FitDrawing(legend, max_height=_LAND_H * 0.5)]
+        out = [*pages, NextPageTemplate("portrait"), PageBreak()]
     elif float(genogram.width) > _FRAME_W * _LANDSCAPE_RATIO and genogram.width >= genogram.height:
         # a wide family gets a landscape page of its own, with the legend
         picture: list[Flowable] = [*out[1:], _FitDrawing(genogram, max_height=_LAND_H * 0.74)]

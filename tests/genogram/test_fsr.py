@@ -388,9 +388,9 @@ def test_any_text_renders(tmp_path_factory, name, address, worker):
 
 
 def test_a_wide_genogram_gets_a_landscape_page_of_its_own(tmp_path):
-    wide = Drawing(1500, 400)
+    wide = Drawing(900, 400)  # wider than portrait, legible on one landscape page
     wide.add(String(10, 380, "WIDE GENOGRAM", fontName="DejaVuSans", fontSize=9))
-    wide.add(Rect(0, 0, 1500, 400, fillColor=None, strokeColor="#000000"))
+    wide.add(Rect(0, 0, 900, 400, fillColor=None, strokeColor="#000000"))
     pdf = build(genogram=wide)
     info = poppler("pdfinfo", pdf, tmp_path, "-l", "99")
     sizes = re.findall(r"Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+)", info)
@@ -401,3 +401,27 @@ def test_a_wide_genogram_gets_a_landscape_page_of_its_own(tmp_path):
     lines = [line.strip() for line in page.splitlines() if line.strip()]
     assert lines[0] == "OFFICIAL-SENSITIVE" and lines[-1] == "OFFICIAL-SENSITIVE"
     assert f"Page {landscape[0]} of {len(sizes)}" in page
+
+
+def test_a_forty_person_family_spreads_over_pages_at_a_legible_size(tmp_path):
+    from genogram.access import load_policy
+    from genogram.document import family_outputs
+    from tests.genogram import family_builder as fb
+
+    tables = fb.large_family(children_per_couple=6)
+    assert len(tables["families"]) >= 40
+    out = family_outputs(
+        tables,
+        fb.LARGE_ID,
+        role="mash_social_worker",
+        purpose="safeguarding_assessment",
+        policy=load_policy(),
+        as_at=fb.AS_AT,
+        produced=fb.AS_AT,
+        data_as_at={},
+    )
+    text = text_of(out.files["pdf"], tmp_path)
+    assert "Genogram, page 1 of" in text
+    # every member's family name is drawn in the genogram pages (names wrap, so family names)
+    genogram = text[text.index("Genogram, page 1 of") : text.index("Key relationships")]
+    assert all(family in genogram for family in set(tables["persons"]["family_name"]))
