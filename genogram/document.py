@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from genogram.access import AccessPolicy, redact
@@ -24,7 +26,7 @@ from genogram.layout import genogram_layout
 from genogram.render import geometry, pdf_to_png
 from ingest.vocabulary import InterventionVocabulary
 
-__all__ = ["FORMATS", "FamilyOutputs", "family_outputs", "family_tables"]
+__all__ = ["FORMATS", "FamilyOutputs", "FamilySlicer", "family_outputs", "family_tables"]
 
 #: Output formats: the FSR PDF, the genogram alone in full notation (SVG, and PNG through
 #: Poppler), its DOT source, the versioned JSON family graph and GEDCOM 7 (structure only).
@@ -62,6 +64,52 @@ def family_tables(tables: Mapping[str, pd.DataFrame], family_id: str) -> dict[st
             both = frame["person_id_from"].isin(members) & frame["person_id_to"].isin(members)
             out[name] = frame[both]
     return out
+
+
+class FamilySlicer:
+    """:func:`family_tables` for many families: index the tables by person once, then slice.
+
+    For batch rendering: filtering the whole population's tables for each family costs more
+    than drawing it; after one pass over the tables, each family's rows are a lookup.
+    """
+
+    _BY_PERSON = ("persons", "households", "interventions")
+    _BY_PAIR = ("relationships", "relationship_conflicts")
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self.tables = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
+        self._families = self.tables["families"].groupby("family_id", sort=False).indices
+        self._rows = {
+            name: self.tables[name].groupby("person_id", sort=False).indices
+            for name in self._BY_PERSON
+            if name in self.tables
+        }
+        self._from = {
+            name: self.tables[name].groupby("person_id_from", sort=False).indices
+            for name in self._BY_PAIR
+            if name in self.tables
+        }
+
+    def __call__(self, family_id: str) -> dict[str, pd.DataFrame]:
+        at = self._families.get(family_id)
+        if at is None:
+            raise RenderError(f"family {family_id!r} is not in the families table")
+        families = self.tables["families"].iloc[at]
+        members = set(families["person_id"])
+        out = dict(self.tables)
+        out["families"] = families
+
+        def take(name: str, index: Mapping[Any, Any]) -> pd.DataFrame:
+            hits = [index[p] for p in members if p in index]
+            rows = np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
+            return self.tables[name].iloc[rows]
+
+        for name, index in self._rows.items():
+            out[name] = take(name, index)
+        for name, index in self._from.items():
+            frame = take(name, index)
+            out[name] = frame[frame["person_id_to"].isin(members)]
+        return out
 
 
 def family_outputs(

@@ -20,8 +20,9 @@ def load(
     vocabulary_path: Path | None,
     options: Mapping[str, Any],
 ) -> None:
-    """Worker initializer: the tables (grouped by family once), the policy and the options."""
+    """Worker initializer: the tables (split by family once), the policy and the options."""
     from genogram.access import load_policy
+    from genogram.document import FamilySlicer
     from ingest.vocabulary import load_vocabulary
 
     tables = {}
@@ -30,7 +31,7 @@ def load(
         if path.exists():
             tables[name] = pd.read_parquet(path)
     _STATE.update(
-        tables=tables,
+        tables=FamilySlicer(tables),
         policy=load_policy(policy_path),
         vocabulary=load_vocabulary(vocabulary_path) if vocabulary_path else None,
         options=dict(options),
@@ -43,7 +44,7 @@ def render(family_id: str) -> tuple[str, dict[str, bytes], dict[str, int]]:
 
     o = _STATE["options"]
     out = family_outputs(
-        _STATE["tables"],
+        _STATE["tables"][family_id],
         family_id,
         role=o["role"],
         purpose=o["purpose"],
