@@ -44,7 +44,7 @@ def render(family_id: str) -> tuple[str, dict[str, bytes], dict[str, int]]:
 
     o = _STATE["options"]
     out = family_outputs(
-        _STATE["tables"][family_id],
+        _STATE["tables"](family_id),
         family_id,
         role=o["role"],
         purpose=o["purpose"],
