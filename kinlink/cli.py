@@ -339,6 +339,48 @@ def _family_progress(total: int) -> Any:
     return progress, lambda _family: progress.update(task, advance=1)
 
 
+def _run_summary(summary: Any) -> Table:
+    """The run in one table: what went in, what came out, how long each stage took."""
+    import json as _json
+
+    manifest = _json.loads((summary.workspace / "manifest.json").read_text())
+    stages = manifest.get("stages", {})
+    tables = manifest.get("tables", {})
+
+    def rows(name: str) -> str:
+        return f"{tables[name]['rows']:,}" if name in tables else "–"
+
+    totals = stages.get("ingest", {}).get("totals", {})
+    table = Table(title=f"run summary: {summary.workspace}")
+    for col in ("stage", "in", "out", "time"):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+
+    def took(stage: str) -> str:
+        if stage in summary.reused:
+            return "reused"
+        return f"{summary.stage_seconds[stage]:.1f} s" if stage in summary.stage_seconds else "not run"
+
+    fsr = stages.get("fsr", {})
+    table.add_row(
+        "ingest",
+        f"{totals.get('rows_read', 0):,} rows",
+        f"{rows('records')} records, {totals.get('rows_quarantined', 0):,} rows quarantined",
+        took("ingest"),
+    )
+    table.add_row("link", f"{rows('records')} records", f"{rows('persons')} people", took("link"))
+    table.add_row(
+        "families",
+        f"{rows('persons')} people",
+        f"{rows('relationships')} relationships, "
+        f"{stages.get('families', {}).get('facts', {}).get('families', 0):,} families",
+        took("families"),
+    )
+    table.add_row(
+        "fsr", f"{fsr.get('families', 0):,} families", f"{fsr.get('files', 0):,} files", took("fsr")
+    )
+    return table
+
+
 def _fsr_line(summary: Any) -> str:
     rate = summary.families / summary.seconds if summary.seconds else 0.0
     return (
@@ -608,8 +650,13 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
     required=True,
     help="Pipeline YAML (see config/pipeline.yaml).",
 )
-def run_cmd(config_file: Path) -> None:
-    """Run the whole job the pipeline config describes, stage by stage."""
+@click.option("--force", is_flag=True, help="Run every stage, even one whose inputs have not changed.")
+def run_cmd(config_file: Path, force: bool) -> None:
+    """Run the whole job the pipeline config describes, stage by stage.
+
+    A stage whose inputs, configuration and kinlink version are unchanged since its last
+    run in the workspace is reused, not run again (--force runs it anyway).
+    """
     from ingest.sources import load_mappings
     from kinlink.pipeline import load_pipeline, run
 
@@ -629,6 +676,7 @@ def run_cmd(config_file: Path) -> None:
             on_source=on_source,
             on_step=lambda msg: progress.console.print(f"[dim]step:[/] {msg}", highlight=False),
             on_family=on_family,
+            force=force,
         )
     if summary.ingest is not None:
         stdout.print(_ingest_table(dict(summary.ingest.counts)))
@@ -638,8 +686,7 @@ def run_cmd(config_file: Path) -> None:
         stdout.print(_families_summary(summary.families))
     if summary.fsr is not None:
         stdout.print(_fsr_line(summary.fsr))
-    timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.stage_seconds.items())
-    stdout.print(f"workspace: {summary.workspace}  ({timing})")
+    stdout.print(_run_summary(summary))
 
 
 @cli.command()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +38,7 @@ __all__ = [
     "run_ingest",
     "run_link",
     "select_families",
+    "stage_fingerprint",
 ]
 
 STAGES: tuple[str, ...] = ("ingest", "link", "families", "fsr")
@@ -472,6 +475,93 @@ class RunSummary:
     link: LinkResult | None = None
     families: KinshipResult | None = None
     fsr: FsrSummary | None = None
+    reused: tuple[str, ...] = ()
+
+
+_STAGE_INPUTS: dict[str, tuple[str, ...]] = {
+    "link": ("records", "stated_relationships"),
+    "families": ("records", "stated_relationships", "events", "person_index", "persons"),
+    "fsr": (
+        "records",
+        "persons",
+        "relationships",
+        "relationship_conflicts",
+        "families",
+        "households",
+        "interventions",
+    ),
+}
+_STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "ingest": ("records", "events", "stated_relationships", "quarantine"),
+    "link": ("pairs", "person_index", "persons"),
+    "families": ("households", "relationships", "relationship_conflicts", "families", "interventions"),
+    "fsr": (),
+}
+
+
+def _hash_path(digest: Any, path: Path) -> None:
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(child.relative_to(path)).encode())
+            digest.update(_file_sha256(child).encode())
+    elif path.exists():
+        digest.update(_file_sha256(path).encode())
+    else:
+        digest.update(b"<missing>")
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stage_fingerprint(config: PipelineConfig, stage: str, workspace: Workspace) -> str:
+    """What a stage's result depends on: its input tables, its config files, the kinlink version.
+
+    A rerun whose fingerprint for a stage equals the one recorded, with the stage's
+    outputs unchanged on disk, reuses that stage instead of running it again.
+    """
+    from kinlink import __version__
+
+    digest = hashlib.sha256(f"{stage}|{__version__}".encode())
+    tables = workspace.read_manifest().get("tables", {})
+    for name in _STAGE_INPUTS.get(stage, ()):
+        digest.update(f"{name}={tables.get(name, {}).get('sha256')}".encode())
+    files: list[Path] = {
+        "ingest": [config.data, *config.sources, config.vocabulary],
+        "link": [config.linkage],
+        "families": [config.families, config.vocabulary],
+        "fsr": [config.access, config.vocabulary],
+    }[stage]
+    for path in files:
+        _hash_path(digest, Path(path))
+    if stage == "fsr":
+        digest.update(json.dumps(config.fsr.to_dict(), sort_keys=True).encode())
+        digest.update(dt.date.today().isoformat().encode())  # the date printed on every page
+    return digest.hexdigest()
+
+
+def _reusable(workspace: Workspace, stage: str, fingerprint: str) -> bool:
+    manifest = workspace.read_manifest()
+    entry = manifest.get("stages", {}).get(stage, {})
+    if entry.get("fingerprint") != fingerprint:
+        return False
+    tables = manifest.get("tables", {})
+    for name in _STAGE_OUTPUTS[stage]:
+        path = workspace.table_path(name)
+        if not path.exists() or tables.get(name, {}).get("sha256") != _file_sha256(path):
+            return False
+    return True
+
+
+def _record_fingerprint(workspace: Workspace, stage: str, fingerprint: str) -> None:
+    with workspace.lock():
+        manifest = workspace.read_manifest()
+        manifest.setdefault("stages", {}).setdefault(stage, {})["fingerprint"] = fingerprint
+        workspace.write_manifest(manifest)
 
 
 def run(
@@ -480,39 +570,58 @@ def run(
     on_source: SourceProgress | None = None,
     on_step: Callable[[str], None] | None = None,
     on_family: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> RunSummary:
-    """Run the configured stages in order against the config's workspace."""
+    """Run the configured stages in order against the config's workspace.
+
+    A stage whose inputs, config files and kinlink version are those of its last run in
+    this workspace, and whose outputs are unchanged on disk, is reused (listed in
+    ``RunSummary.reused``) unless ``force``.
+    """
     ws = Workspace(config.workspace)
     seconds: dict[str, float] = {}
-    ingest = link = families = None
-    if "ingest" in config.stages:
+    reused: list[str] = []
+    results: dict[str, Any] = {}
+
+    def one(stage: str) -> None:
+        fingerprint = stage_fingerprint(config, stage, ws)
+        if not force and _reusable(ws, stage, fingerprint):
+            reused.append(stage)
+            return
         t0 = time.perf_counter()
-        ingest = run_ingest(config.data, ws, config.sources, config.vocabulary, on_source=on_source)
-        seconds["ingest"] = time.perf_counter() - t0
-    if "link" in config.stages:
-        t0 = time.perf_counter()
-        link = run_link(ws, config.linkage, progress=on_step)
-        seconds["link"] = time.perf_counter() - t0
-    if "families" in config.stages:
-        t0 = time.perf_counter()
-        families = run_families(ws, config.families, config.vocabulary, progress=on_step)
-        seconds["families"] = time.perf_counter() - t0
-    fsr = None
-    if "fsr" in config.stages:
-        t0 = time.perf_counter()
-        chosen = select_families(ws, config.fsr.families, config.vocabulary)
-        fsr = run_fsr(
-            ws,
-            chosen,
-            role=config.fsr.role,
-            purpose=config.fsr.purpose,
-            formats=config.fsr.formats,
-            jobs=config.fsr.jobs,
-            policy=config.access,
-            vocabulary=config.vocabulary,
-            on_family=on_family,
-        )
-        seconds["fsr"] = time.perf_counter() - t0
+        if stage == "ingest":
+            results[stage] = run_ingest(
+                config.data, ws, config.sources, config.vocabulary, on_source=on_source
+            )
+        elif stage == "link":
+            results[stage] = run_link(ws, config.linkage, progress=on_step)
+        elif stage == "families":
+            results[stage] = run_families(ws, config.families, config.vocabulary, progress=on_step)
+        else:
+            chosen = select_families(ws, config.fsr.families, config.vocabulary)
+            results[stage] = run_fsr(
+                ws,
+                chosen,
+                role=config.fsr.role,
+                purpose=config.fsr.purpose,
+                formats=config.fsr.formats,
+                jobs=config.fsr.jobs,
+                policy=config.access,
+                vocabulary=config.vocabulary,
+                on_family=on_family,
+            )
+        seconds[stage] = time.perf_counter() - t0
+        _record_fingerprint(ws, stage, fingerprint)
+
+    for stage in STAGES:
+        if stage in config.stages:
+            one(stage)
     return RunSummary(
-        workspace=ws.path, stage_seconds=seconds, ingest=ingest, link=link, families=families, fsr=fsr
+        workspace=ws.path,
+        stage_seconds=seconds,
+        ingest=results.get("ingest"),
+        link=results.get("link"),
+        families=results.get("families"),
+        fsr=results.get("fsr"),
+        reused=tuple(reused),
     )

@@ -168,6 +168,16 @@ def test_the_whole_pipeline_runs_from_one_config(tmp_path):
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "ws" / "fsr" / "health").glob("*.pdf"))
     assert "families" in done.stdout and "fsr" in done.stdout
+    # nothing changed: every stage is reused; a changed setting reruns from that stage on
+    again = kinlink("run", "-c", str(config))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("reused") == 4
+    settings = tmp_path / "families.yaml"
+    settings.write_text("child_age_limit: 16\n")
+    config.write_text(config.read_text() + f"families: {settings}\n")
+    third = kinlink("run", "-c", str(config))
+    assert third.returncode == 0, third.stderr
+    assert third.stdout.count("reused") == 2  # ingest and link
 
 
 def test_families_before_link_says_what_to_run(tmp_path):
