@@ -232,7 +232,14 @@ def _link_summary(result: Any) -> Table:
     show_default=True,
     help="Seed for the random pairs that start EM.",
 )
-def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) -> None:
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Labelled pairs (CSV or Parquet: record_key_l, record_key_r, match): m from the labelled "
+    "matches instead of EM.",
+)
+def link(workspace: Path, settings: Path | None, model: Path | None, seed: int, labels: Path | None) -> None:
     """Resolve the workspace's records into people (Fellegi-Sunter, EM-trained, unsupervised).
 
     Writes pairs, person_index, persons and person_id_changes, and the trained model as
@@ -251,6 +258,7 @@ def link(workspace: Path, settings: Path | None, model: Path | None, seed: int) 
             model=model,
             seed=seed,
             progress=lambda msg: status.update(f"link: {msg}"),
+            labels=labels,
         )
     stdout.print(_link_summary(result))
     stdout.print(f"wrote person_index, persons and pairs to {workspace}/")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from ingest.canonicalise import SourceCounts
@@ -193,6 +194,7 @@ def run_link(
     model: Path | str | None = None,
     seed: int = 42,
     progress: Callable[[str], None] | None = None,
+    labels: Path | str | None = None,
 ) -> LinkResult:
     """Link the workspace's records into people.
 
@@ -208,6 +210,9 @@ def run_link(
         workspace.read_frame("stated_relationships") if workspace.has_table("stated_relationships") else None
     )
     previous = workspace.read_frame("person_index") if workspace.has_table("person_index") else None
+    labelled = _read_labels(Path(labels)) if labels is not None else None
+    if labelled is not None and model is not None:
+        raise SettingsError("labelled pairs train a model: give --labels or --model, not both")
     result = link_records(
         records,
         LinkageSettings.load(model if model is not None else settings),
@@ -217,6 +222,7 @@ def run_link(
         train=model is None,
         progress=progress,
         id_key=workspace.id_key(),
+        labelled_pairs=labelled,
     )
     with workspace.lock():
         tables = {
@@ -465,6 +471,20 @@ def run_fsr(
         seconds=seconds,
         withheld=withheld,
     )
+
+
+def _read_labels(path: Path) -> pd.DataFrame:
+    """Labelled pairs from Parquet or CSV: record_key_l, record_key_r, match (true/false, 1/0)."""
+    if not path.exists():
+        raise SettingsError(f"labelled pairs not found: {path}")
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str)
+    if "match" in frame and frame["match"].dtype == object:
+        truth = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        mapped = frame["match"].str.strip().str.lower().map(truth)
+        if mapped.isna().any():
+            raise SettingsError(f"{path.name}: column match must be true/false, 1/0 or yes/no")
+        frame = frame.assign(match=mapped.astype(bool))
+    return frame
 
 
 @dataclass(frozen=True)

@@ -215,16 +215,54 @@ def _random_graded(
     return ra, rb, scorer.grade(scorer.view(ra, rb), household=False)
 
 
+#: Fewest labelled matching pairs that may set the m-probabilities.
+MIN_LABELLED_MATCHES = 10
+
+
+def labelled_positions(
+    labelled: pd.DataFrame, all_keys: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct-record positions of labelled pairs (``record_key_l``, ``record_key_r``, ``match``).
+
+    Pairs naming a record not in ``records``, or one distinct record twice, are left out.
+
+    Raises
+    ------
+    LinkageError
+        If a column is missing or fewer than :data:`MIN_LABELLED_MATCHES` matches remain.
+    """
+    missing = {"record_key_l", "record_key_r", "match"} - set(labelled.columns)
+    if missing:
+        raise LinkageError(f"labelled pairs lack column(s) {sorted(missing)}")
+    where = pd.Series(np.arange(len(all_keys)), index=pd.Index(all_keys))
+    a = where.reindex(labelled["record_key_l"].astype(str)).to_numpy()
+    b = where.reindex(labelled["record_key_r"].astype(str)).to_numpy()
+    match = labelled["match"].astype(bool).to_numpy()
+    known = ~(np.isnan(a) | np.isnan(b))
+    a, b, match = position[a[known].astype(np.int64)], position[b[known].astype(np.int64)], match[known]
+    apart = a != b
+    a, b, match = a[apart], b[apart], match[apart]
+    if int(match.sum()) < MIN_LABELLED_MATCHES:
+        raise LinkageError(
+            f"labelled pairs give {int(match.sum())} usable matches; "
+            f"at least {MIN_LABELLED_MATCHES} are needed"
+        )
+    return a, b, match
+
+
 def _train(
     scorer: PairScorer,
     graded: Graded,
     settings: LinkageSettings,
     random_graded: Graded,
+    labelled: Graded | None = None,
 ) -> ModelParameters:
+    """Fit the model: u from random pairs, m by EM, or from labelled matches when given."""
     prepared = scorer.prepared
     person_levels = [len(c.levels) for c in settings.comparisons]
     context_levels = [len(c.levels) for c in settings.context]
     u_random = random_level_shares(random_graded.levels, person_levels)
+    fixed_m = random_level_shares(labelled.levels, person_levels) if labelled is not None else None
     u_context = random_level_shares(random_graded.context_levels, context_levels)
 
     household = graded.strata < REST
@@ -235,6 +273,7 @@ def _train(
         max_iterations=settings.model.em_max_iterations,
         tolerance=settings.model.em_tolerance,
         smoothing=settings.model.smoothing,
+        fixed_m=fixed_m,
     )
     person_weight = []
     for mj, ur in zip(m, u_random, strict=True):
@@ -404,6 +443,7 @@ def link_records(
     train: bool = True,
     id_key: bytes = b"",
     progress: Progress | None = None,
+    labelled_pairs: pd.DataFrame | None = None,
 ) -> LinkResult:
     """Resolve canonical ``records`` into people.
 
@@ -428,6 +468,10 @@ def link_records(
     id_key
         Secret for the keyed hash that makes new person ids (a workspace keeps one), so an
         id cannot be turned back into a record key.
+    labelled_pairs
+        Pairs an analyst has labelled (``record_key_l``, ``record_key_r``, ``match``): the
+        m-probabilities come from the labelled matches instead of EM (u still from random
+        pairs; EM still fits the priors and the household u). Needs ``train``.
     """
     settings = settings or LinkageSettings.load(None)
     if not train and settings.parameters is None:
@@ -451,6 +495,13 @@ def link_records(
     if absent:  # a records-like table from elsewhere: what it lacks is unknown
         records = records.assign(**{c: None for c in absent})
     prepared, position, all_keys = prepare_for_linkage(records, stated_relationships)
+    labels_at = (
+        labelled_positions(labelled_pairs, np.asarray(all_keys), position)
+        if labelled_pairs is not None
+        else None
+    )
+    if labels_at is not None and not train:
+        raise LinkageError("labelled pairs train a model; they cannot be used with train=False")
     nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
     scorer = PairScorer(prepared, settings, nicks)
     lap("prepare")
@@ -507,7 +558,11 @@ def link_records(
         if train:
             say("training the model (EM)")
             assert random_pairs is not None
-            scorer.params = _train(scorer, graded, settings, random_pairs[2])
+            labelled = None
+            if labels_at is not None:
+                la, lb, is_match = labels_at
+                labelled = scorer.grade(scorer.view(la[is_match], lb[is_match]))
+            scorer.params = _train(scorer, graded, settings, random_pairs[2], labelled)
         else:
             assert settings.parameters is not None
             scorer.params = dataclasses.replace(settings.parameters)

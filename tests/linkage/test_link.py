@@ -12,7 +12,7 @@ from ingest.sources import ingest_sources, load_mappings
 from ingest.vocabulary import load_vocabulary
 from kinlink.paths import config_path
 from kinlink.synth import synthesise
-from linkage import LinkageSettings, link_records
+from linkage import LinkageError, LinkageSettings, link_records
 from linkage.evaluate import evaluate
 from linkage.explain import explain_pair
 
@@ -195,3 +195,45 @@ def test_records_a_source_says_are_different_people_are_never_collapsed():
     )
     index = link_records(records, stated_relationships=stated).person_index
     assert index["person_id"].nunique() == 2
+
+
+def test_labelled_pairs_set_the_m_probabilities(authority):
+    records, truth, _, _, stated = authority
+    truth = truth[truth["record_key"].isin(records["record_key"])].drop_duplicates("record_key")
+    groups = truth.groupby("person_id")["record_key"].agg(list)
+    groups = groups[groups.map(len) > 1].sample(200, random_state=1)
+    labels = pd.DataFrame(
+        {"record_key_l": groups.map(lambda v: v[0]), "record_key_r": groups.map(lambda v: v[-1])}
+    )
+    labels["match"] = True
+    result = link_records(
+        records, LinkageSettings.load(None), stated_relationships=stated, labelled_pairs=labels
+    )
+    params = result.settings.parameters
+    unsupervised = link_records(
+        records, LinkageSettings.load(None), stated_relationships=stated
+    ).settings.parameters
+    assert params is not None and unsupervised is not None
+    assert any(not np.allclose(a, b) for a, b in zip(params.m, unsupervised.m, strict=True))
+    assert evaluate(result.person_index, truth)["pairwise"]["precision"] > 0.98
+
+
+LABEL_ERRORS = [
+    {
+        "description": "a column missing",
+        "labels": {"record_key_l": ["s:1"], "record_key_r": ["s:2"]},
+        "says": "lack",
+    },
+    {
+        "description": "too few matches",
+        "labels": {"record_key_l": ["x"], "record_key_r": ["y"], "match": [True]},
+        "says": "at least",
+    },
+]
+
+
+@pytest.mark.parametrize("case", LABEL_ERRORS, ids=[c["description"] for c in LABEL_ERRORS])
+def test_unusable_labels_are_a_clear_error(authority, case):
+    records = authority[0]
+    with pytest.raises(LinkageError, match=case["says"]):
+        link_records(records, LinkageSettings.load(None), labelled_pairs=pd.DataFrame(case["labels"]))
