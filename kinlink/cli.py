@@ -703,6 +703,16 @@ def schema() -> None:
     stdout.print(describe(), markup=False, highlight=False)
 
 
+def _register_extra_commands() -> None:
+    """Commands kept in their own modules (report), added to the one `kinlink` group."""
+    from kinlink.cli_report import report
+
+    cli.add_command(report)
+
+
+_register_extra_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning kinlink's own errors into one clear line."""
     try:

@@ -145,8 +145,8 @@ def run_ingest(
     if not data.is_dir():
         raise SettingsError(f"data folder not found: {data}")
     result = ingest_sources(mappings, data, vocab, today=today, on_source=on_source)
-    with workspace.lock():
-        tables = {name: workspace.write_table(name, frame) for name, frame in result.tables().items()}
+    with workspace.lock(), workspace.transaction() as txn:
+        tables = {name: txn.write_table(name, frame) for name, frame in result.tables().items()}
         manifest = workspace.read_manifest()
         manifest.update(
             {
@@ -167,7 +167,7 @@ def run_ingest(
             totals=_totals(result.counts),
         )
         manifest.setdefault("tables", {}).update(tables)
-        workspace.write_manifest(manifest)
+        txn.write_manifest(manifest)
     return result
 
 
@@ -224,16 +224,16 @@ def run_link(
         id_key=workspace.id_key(),
         labelled_pairs=labelled,
     )
-    with workspace.lock():
+    with workspace.lock(), workspace.transaction() as txn:
         tables = {
-            "pairs": workspace.write_table("pairs", result.pairs),
-            "person_index": workspace.write_table("person_index", result.person_index),
-            "persons": workspace.write_table("persons", result.persons),
-            "person_id_changes": workspace.write_table(
+            "pairs": txn.write_table("pairs", result.pairs),
+            "person_index": txn.write_table("person_index", result.person_index),
+            "persons": txn.write_table("persons", result.persons),
+            "person_id_changes": txn.write_table(
                 "person_id_changes", result.id_changes.astype({"records": "int64"})
             ),
         }
-        workspace.write_json(MODEL_FILE, result.settings.to_dict())
+        txn.write_json(MODEL_FILE, result.settings.to_dict())
         manifest = workspace.read_manifest()
         manifest["updated"] = utc_now()
         manifest.setdefault("stages", {})["link"] = stage_entry(
@@ -246,7 +246,7 @@ def run_link(
             blocking=result.blocking.to_dict("records"),
         )
         manifest.setdefault("tables", {}).update(tables)
-        workspace.write_manifest(manifest)
+        txn.write_manifest(manifest)
     return result
 
 
@@ -283,8 +283,8 @@ def run_families(
         key=workspace.id_key(),
         progress=progress,
     )
-    with workspace.lock():
-        tables = {name: workspace.write_table(name, frame) for name, frame in result.tables().items()}
+    with workspace.lock(), workspace.transaction() as txn:
+        tables = {name: txn.write_table(name, frame) for name, frame in result.tables().items()}
         manifest = workspace.read_manifest()
         manifest["updated"] = utc_now()
         manifest.setdefault("stages", {})["families"] = stage_entry(
@@ -294,7 +294,7 @@ def run_families(
             facts=result.facts,
         )
         manifest.setdefault("tables", {}).update(tables)
-        workspace.write_manifest(manifest)
+        txn.write_manifest(manifest)
     return result
 
 
@@ -449,7 +449,7 @@ def run_fsr(
             for result in pool.map(_fsr_worker.render, family_ids, chunksize=4):
                 keep(result)
     seconds = time.perf_counter() - t0
-    with workspace.lock():
+    with workspace.lock(), workspace.transaction() as txn:
         manifest = workspace.read_manifest()
         manifest["updated"] = utc_now()
         manifest.setdefault("stages", {})["fsr"] = stage_entry(
@@ -463,7 +463,7 @@ def run_fsr(
             jobs=jobs,
             withheld=withheld,
         )
-        workspace.write_manifest(manifest)
+        txn.write_manifest(manifest)
     return FsrSummary(
         folder=workspace.path / folder,
         families=len(family_ids),
@@ -578,10 +578,10 @@ def _reusable(workspace: Workspace, stage: str, fingerprint: str) -> bool:
 
 
 def _record_fingerprint(workspace: Workspace, stage: str, fingerprint: str) -> None:
-    with workspace.lock():
+    with workspace.lock(), workspace.transaction() as txn:
         manifest = workspace.read_manifest()
         manifest.setdefault("stages", {}).setdefault(stage, {})["fingerprint"] = fingerprint
-        workspace.write_manifest(manifest)
+        txn.write_manifest(manifest)
 
 
 def run(
@@ -633,9 +633,10 @@ def run(
         seconds[stage] = time.perf_counter() - t0
         _record_fingerprint(ws, stage, fingerprint)
 
-    for stage in STAGES:
-        if stage in config.stages:
-            one(stage)
+    with ws.lock():  # held for the whole run: a second run is refused before any work
+        for stage in STAGES:
+            if stage in config.stages:
+                one(stage)
     return RunSummary(
         workspace=ws.path,
         stage_seconds=seconds,
