@@ -1993,7 +1993,9 @@ def write_report(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner-only from the start
         tmp.write_text(document, encoding="utf-8")
+        os.chmod(tmp, 0o600)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
