@@ -57,6 +57,8 @@ STRATUM_LABELS = {
     "R": "no shared household context",
 }
 _FLOOR = 1e-9
+#: Pseudo-count (in pairs) added to every level when m is estimated by EM.
+M_PSEUDO_PAIRS = 0.5
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,9 @@ def fit_household_em(
         for j in range(k):
             lv = levels[:, j]
             if fixed_m is None:
-                m[j] = _normalise(np.bincount(lv, weights=cp, minlength=n_levels[j]))
+                # half a pair's worth on every level: a level EM saw no match at gets a small m,
+                # not a floor of 1e-9 that would make it a veto (-20 bits and more)
+                m[j] = _normalise(np.bincount(lv, weights=cp, minlength=n_levels[j]) + M_PSEUDO_PAIRS)
             per_stratum = np.zeros((n_strata, n_levels[j]))
             np.add.at(per_stratum, (strata, lv), cq)
             per_stratum[:, 0] = 0
