@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 JSON_FORMAT = "kinlink-family-graph"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_VERSION = 1
 
 _DATE_KEYS = ("dob", "dod")
@@ -124,7 +126,8 @@ def to_json(G: nx.MultiDiGraph) -> str:
             if d["kind"] == ABUSE
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # a lone surrogate (possible in frames given through the Python API) cannot be UTF-8
+    return _LONE_SURROGATE.sub("\ufffd", json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _date(value: Any) -> dt.date | None:

@@ -96,6 +96,15 @@ def synth(out: Path, people: int, seed: int) -> None:
     stdout.print(f"wrote extracts to {out}/ and the ground truth to {out}/truth/ ({summary.seconds:.1f}s)")
 
 
+_WHO = click.option(
+    "--who",
+    envvar="KINLINK_WHO",
+    default=None,
+    help="Who is producing the records (e.g. a staff id), for the audit log. "
+    "Default: $KINLINK_WHO, else your login name.",
+)
+
+
 def _ingest_table(counts: dict[str, SourceCounts]) -> Table:
     table = Table(title="ingest: rows read = accepted + quarantined, per source")
     for col in (
@@ -433,6 +442,7 @@ def _fsr_line(summary: Any) -> str:
     default=None,
     help="Access policy. Default: the shipped config/access.yaml.",
 )
+@_WHO
 def fsr(
     workspace: Path,
     role: str,
@@ -444,6 +454,7 @@ def fsr(
     jobs: int | None,
     produced: Any,
     policy: Path | None,
+    who: str | None,
 ) -> None:
     """Write Family Summary Records: one PDF per family, redacted for ROLE and PURPOSE.
 
@@ -474,6 +485,7 @@ def fsr(
             jobs=jobs,
             policy=policy,
             on_family=on_family,
+            who=who,
         )
     stdout.print(_fsr_line(summary))
 
@@ -659,7 +671,8 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
     help="Pipeline YAML (see config/pipeline.yaml).",
 )
 @click.option("--force", is_flag=True, help="Run every stage, even one whose inputs have not changed.")
-def run_cmd(config_file: Path, force: bool) -> None:
+@_WHO
+def run_cmd(config_file: Path, force: bool, who: str | None) -> None:
     """Run the whole job the pipeline config describes, stage by stage.
 
     A stage whose inputs, configuration and kinlink version are unchanged since its last
@@ -685,6 +698,7 @@ def run_cmd(config_file: Path, force: bool) -> None:
             on_step=lambda msg: progress.console.print(f"[dim]step:[/] {msg}", highlight=False),
             on_family=on_family,
             force=force,
+            who=who,
         )
     if summary.ingest is not None:
         stdout.print(_ingest_table(dict(summary.ingest.counts)))
@@ -704,10 +718,12 @@ def schema() -> None:
 
 
 def _register_extra_commands() -> None:
-    """Commands kept in their own modules (report), added to the one `kinlink` group."""
+    """Commands kept in their own modules (report, governance), added to the one `kinlink` group."""
+    from kinlink.cli_governance import audit, dpia, export
     from kinlink.cli_report import report
 
-    cli.add_command(report)
+    for command in (report, audit, dpia, export):
+        cli.add_command(command)
 
 
 _register_extra_commands()

@@ -352,6 +352,15 @@ class FsrSummary:
     withheld: dict[str, int]
 
 
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def select_families(workspace: Workspace, selection: str, vocabulary: Path | str | None = None) -> list[str]:
     """Family ids of the workspace: ``all``, or ``involved`` (a member has a statutory intervention)."""
     families = workspace.read_frame("families")
@@ -380,11 +389,14 @@ def run_fsr(
     policy: Path | str | None = None,
     vocabulary: Path | str | None = None,
     on_family: Callable[[str], None] | None = None,
+    who: str | None = None,
 ) -> FsrSummary:
     """Render Family Summary Records (and other formats) into `WS/fsr/<role>/<family_id>.<fmt>`.
 
     The role and purpose are checked against the access policy before anything is read;
-    every output is drawn from tables redacted for them. Families render in parallel
+    every output is drawn from tables redacted for them, and every family's outputs are
+    entered in the workspace's audit log (``who``, default the user's login name) before
+    they are written. Families render in parallel
     (``jobs`` processes, default: one per core); the same input gives the same bytes apart
     from the production date.
     """
@@ -429,9 +441,23 @@ def run_fsr(
     files = 0
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(family_ids) or 1))
 
+    from kinlink import audit
+
+    producer = who or _login_name()
+
     def keep(result: tuple[str, dict[str, bytes], dict[str, int]]) -> None:
         nonlocal files
         family_id, outputs, held = result
+        audit.append(
+            workspace.path,
+            who=producer,
+            role=role,
+            purpose=purpose,
+            action="fsr",
+            family_id=family_id,
+            person_ids=[subject] if subject else [],
+            withheld=held,
+        )
         for fmt, data in outputs.items():
             workspace.write_file(folder / f"{family_id}.{fmt}", data)
             files += 1
@@ -591,6 +617,7 @@ def run(
     on_step: Callable[[str], None] | None = None,
     on_family: Callable[[str], None] | None = None,
     force: bool = False,
+    who: str | None = None,
 ) -> RunSummary:
     """Run the configured stages in order against the config's workspace.
 
@@ -629,6 +656,7 @@ def run(
                 policy=config.access,
                 vocabulary=config.vocabulary,
                 on_family=on_family,
+                who=who,
             )
         seconds[stage] = time.perf_counter() - t0
         _record_fingerprint(ws, stage, fingerprint)

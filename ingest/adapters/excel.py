@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,26 @@ from ingest.adapters._spec import RawTable
 from ingest.errors import SourceError
 
 __all__ = ["read_excel"]
+
+# What openpyxl raises on a damaged workbook, when it is opened or while a read-only sheet is
+# streamed: a bad zip or deflate stream, malformed XML (a SyntaxError), or values its
+# descriptors refuse (found by fuzzing; see tests/ingest/test_fuzz.py).
+_DAMAGED = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    zlib.error,
+    SyntaxError,
+    LookupError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    OSError,
+)
+
+
+def _unreadable(source: str, path: Path, exc: BaseException) -> SourceError:
+    return SourceError(source, f"{path} is not a readable .xlsx workbook ({type(exc).__name__})")
 
 
 def read_excel(
@@ -58,10 +80,8 @@ def read_excel(
         warnings.simplefilter("ignore", UserWarning)  # unsupported extensions, styles
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise SourceError(
-                source, f"{path} is not a readable .xlsx workbook ({type(exc).__name__})"
-            ) from None
+        except _DAMAGED as exc:
+            raise _unreadable(source, path, exc) from None
         try:
             return _read_sheet(book, path, source, sheet, max_field_length, sha256)
         finally:
@@ -84,7 +104,7 @@ def _read_sheet(
         raise SourceError(source, f"{path} has no sheet {sheet!r}; its sheets are {names}")
     where = f"{path} sheet {ws.title!r}"
 
-    rows = iter(ws.iter_rows(values_only=True))
+    rows = _rows(ws, source, path)
     header: list[str] | None = None
     for values in rows:
         texts = [cell_text(v) for v in values]
@@ -110,3 +130,16 @@ def _read_sheet(
             continue
         collector.add(n, (texts + [None] * width)[:width])
     return collector.table(source, location=str(path), sha256=sha256)
+
+
+def _rows(ws: Any, source: str, path: Path) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows as values; damage found while streaming them is a :class:`SourceError`."""
+    it = iter(ws.iter_rows(values_only=True))
+    while True:
+        try:
+            values = next(it)
+        except StopIteration:
+            return
+        except _DAMAGED as exc:
+            raise _unreadable(source, path, exc) from None
+        yield values

@@ -3,7 +3,8 @@
 One JSON object per line, utf-8 (a BOM is tolerated). The columns are the union of the
 objects' keys in order of first appearance; a key an object lacks is ``None``; nested
 values become JSON text. A line that is not valid utf-8 or not a JSON object (or has a
-blank or repeated key) is a ``malformed_row``; blank lines are skipped and not counted.
+blank or repeated key, or an escaped unpaired surrogate such as ``"\\ud800"``, which is not
+text) is a ``malformed_row``; blank lines are skipped and not counted.
 A file with no lines is a :class:`~ingest.errors.SourceError`.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_jsonl(
@@ -116,6 +119,9 @@ def _row(text: str) -> tuple[str, dict[str, str | None] | None]:
         if name in row:
             return f"has key {name!r} twice (after trimming spaces)", None
         row[name] = (item or None) if type(item) is str else cell_text(item)
+    if "\\u" in text and any(_SURROGATE.search(v) for v in (*row, *row.values()) if v):
+        # valid JSON, but not text: it could not be stored (found by fuzzing)
+        return "holds an escaped unpaired surrogate (\\ud800-\\udfff), which is not text", None
     return "", row
 
 

@@ -44,8 +44,8 @@ def read_parquet(
     Raises
     ------
     SourceError
-        If the file is missing, too large or not Parquet, or has blank or duplicate
-        column names.
+        If the file is missing, too large or not Parquet, has blank or duplicate column
+        names, or a column that cannot be read as text (e.g. strings that are not utf-8).
     """
     if max_field_length < 1:
         raise ValueError(f"max_field_length must be at least 1, got {max_field_length}")
@@ -57,14 +57,17 @@ def read_parquet(
     except (pa.ArrowException, OSError) as exc:
         raise SourceError(source, f"{path} is not a readable Parquet file ({first_line(str(exc))})") from None
     names = check_columns(source, table.column_names)
-    texts = [_as_text(source, name, table.column(i)) for i, name in enumerate(names)]
-
     n = table.num_rows
     too_long = np.zeros(n, dtype=bool)
-    for col in texts:
-        long = pc.fill_null(pc.greater(pc.utf8_length(col), max_field_length), False)
-        too_long |= np.asarray(long.to_numpy(zero_copy_only=False), dtype=bool)
-    values = {name: col.to_numpy(zero_copy_only=False) for name, col in zip(names, texts, strict=True)}
+    try:
+        texts = [_as_text(source, name, table.column(i)) for i, name in enumerate(names)]
+        for col in texts:
+            long = pc.fill_null(pc.greater(pc.utf8_length(col), max_field_length), False)
+            too_long |= np.asarray(long.to_numpy(zero_copy_only=False), dtype=bool)
+        values = {name: col.to_numpy(zero_copy_only=False) for name, col in zip(names, texts, strict=True)}
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        # Arrow's message can quote the value it failed on, so only its kind is shown.
+        raise SourceError(source, f"{path}: a column cannot be read as text ({type(exc).__name__})") from None
     keep = ~too_long
     frame = pd.DataFrame(
         {name: pd.Series(v[keep], dtype=object) for name, v in values.items()},
@@ -101,6 +104,10 @@ def _convert(source: str, name: str, col: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_null(t):
         return pa.chunked_array([pa.nulls(len(col), pa.string())])
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        try:
+            col.validate(full=True)  # a writer may have stored bytes that are not utf-8 (found by fuzzing)
+        except pa.ArrowInvalid:
+            raise SourceError(source, f"column {name!r} holds text that is not valid utf-8") from None
         return pc.cast(col, pa.string())
     if pa.types.is_boolean(t):
         return pc.if_else(col, "true", "false")

@@ -6,7 +6,9 @@ one SELECT ``query``, which goes to the database exactly as written (no bind par
 Values come back as the database driver gives them (no SQLAlchemy type processing) and
 become text as in the other adapters. Nothing is ever committed: the connection's
 transaction is rolled back when the read ends. Every error is a
-:class:`~ingest.errors.SourceError` with the database's first line, password masked.
+:class:`~ingest.errors.SourceError` with the database's first line, password masked;
+an error while rows are fetched names only its kind, since a driver may quote the value it
+could not read.
 """
 
 from __future__ import annotations
@@ -91,7 +93,14 @@ def read_sql(
                     n += 1
                     collector.add(n, [cell_text(v) for v in row])
             except SQLAlchemyError as exc:
-                raise fail("reading", exc) from None
+                # A driver's message about a row may quote its value (SQLite: "Could not
+                # decode to UTF-8 column 'x' with text '...'"), so only its kind is shown.
+                detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+                raise SourceError(
+                    source,
+                    f"reading the rows of {location} failed ({type(detail).__name__}; "
+                    "the database's message is not shown, as it may quote a value)",
+                ) from None
             finally:
                 result.close()
     except SourceError:
