@@ -420,10 +420,15 @@ def export_tables(
     key: bytes,
     dates: str = "month",
     specs: Sequence[ExportSpec] = EXPORT_SPECS,
+    role: str = "analyst",
+    purpose: str = "analysis",
+    policy: Path | str | None = None,
 ) -> ExportSummary:
     """Write each table of ``specs``, pseudonymised, as ``OUT/<table>.parquet`` and ``.csv``.
 
-    ``OUT`` is made owner-only (0700) and every file in it 0600; ``OUT/export.json`` says
+    The tables are first redacted for ``role`` and ``purpose`` by the access policy
+    (:func:`genogram.access.redact`, the one place every output goes through), then
+    pseudonymised. ``OUT`` is made owner-only (0700) and every file in it 0600; ``OUT/export.json`` says
     what was done (tables, rows, columns tokenised and dropped, the date rule and the key's
     fingerprint, never the key). ``OUT`` may not be inside the workspace.
 
@@ -444,8 +449,12 @@ def export_tables(
     rows: dict[str, int] = {}
     described: dict[str, Any] = {}
     dropped = tokenised = coarsened = 0
+    from genogram.access import load_policy, redact
+
+    raw = {spec.table: workspace.read_frame(spec.table) for spec in specs}
+    visible = redact(raw, load_policy(policy), role, purpose).tables
     for spec in specs:
-        frame = workspace.read_frame(spec.table)
+        frame = visible.get(spec.table, raw[spec.table])
         result = pseudonymise(
             frame, key=key, columns_to_token=spec.columns_to_token, dates=dates, drop=spec.drop
         )

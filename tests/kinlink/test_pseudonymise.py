@@ -305,3 +305,14 @@ def test_doctests():
     import doctest
 
     assert doctest.testmod(module).failed == 0
+
+
+def test_an_export_goes_through_the_access_policy_restricted_records_stay_behind(workspace, tmp_path):
+    out = tmp_path / "export"
+    export_tables(workspace, out, key=KEY, dates="month")
+    exported = pq.read_table(out / "interventions.parquet").to_pandas()
+    source = family_tables()["interventions"]
+    restricted = {"marac", "mappa"}
+    assert restricted & set(source["event_type"])  # the family has some
+    assert not restricted & set(exported["event_type"])
+    assert set(exported["event_type"]) == set(source["event_type"]) - restricted
