@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
