@@ -627,8 +627,12 @@ def _evaluate_families(
     default=None,
     help="Also draw the waterfall chart to this PNG or SVG file.",
 )
-def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -> None:
-    """Explain the match weight of two records (by record_key), field by field."""
+@_WHO
+def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None, who: str | None) -> None:
+    """Explain the match weight of two records (by record_key), field by field.
+
+    Shows levels and weights, never the values compared; entered in the audit log.
+    """
     from kinlink.pipeline import MODEL_FILE
     from kinlink.workspace import Workspace
     from linkage import LinkageSettings
@@ -642,6 +646,18 @@ def explain(workspace: Path, record_a: str, record_b: str, chart: Path | None) -
     people = ws.read_frame("person_index") if ws.has_table("person_index") else None
     table = explain_pair(
         ws.read_frame("records"), LinkageSettings.load(model), record_a, record_b, stated, people
+    )
+    from kinlink import audit
+    from kinlink.pipeline import _login_name
+
+    ids = people.set_index("record_key")["person_id"] if people is not None else None
+    audit.append(
+        ws.path,
+        who=who or _login_name(),
+        role="analyst",
+        purpose="linkage_review",
+        action="explain",
+        person_ids=sorted({str(ids[k]) for k in (record_a, record_b) if ids is not None and k in ids.index}),
     )
     view = Table(title="match weight, term by term")
     for col in ("term", "level", "weight", "running total", "probability"):

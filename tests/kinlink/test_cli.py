@@ -68,6 +68,8 @@ def test_evaluate_and_explain(demo, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "prior" in done.stdout and chart.stat().st_size > 1000
+    entry = json.loads((ws / "audit.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "explain" and entry["person_ids"]
 
 
 def test_families_writes_its_tables_and_scores_against_the_truth(demo):
