@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kinlink-installed
 SYSTEM_STAMP := $(VENV)/.kinlink-system
+SPARK_STAMP := $(VENV)/.kinlink-spark
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test setup system lint typecheck check bench clean
@@ -25,6 +26,15 @@ $(STAMP): setup.cfg pyproject.toml | $(SYSTEM_STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
+# The Spark engine's equivalence test needs pyspark (the `spark` extra) and a Java runtime.
+$(SPARK_STAMP): $(STAMP)
+	@if ! command -v java >/dev/null; then \
+	  echo "installing a Java runtime for Spark (apt-get)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; \
+	fi
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	@touch $@
+
 demo: setup
 	$(BIN)/kinlink synth --out demo/data --people 2000 --seed 42
 	$(BIN)/kinlink run -c config/pipeline.yaml
@@ -32,7 +42,7 @@ demo: setup
 	  --truth-relationships demo/data/truth/relationships.parquet --truth-families demo/data/truth/families.parquet
 	@echo "demo finished: Family Summary Records in demo/workspace/fsr/mash_social_worker/; the tables (records, people, relationships, families, interventions), quarantine and manifest.json in demo/workspace/"
 
-test: setup
+test: setup $(SPARK_STAMP)
 	$(BIN)/python -m pytest -n 2
 
 lint: setup

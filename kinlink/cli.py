@@ -248,7 +248,16 @@ def _link_summary(result: Any) -> Table:
     help="Labelled pairs (CSV or Parquet: record_key_l, record_key_r, match): m from the labelled "
     "matches instead of EM.",
 )
-def link(workspace: Path, settings: Path | None, model: Path | None, seed: int, labels: Path | None) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the pair-level work runs: in this process, or on Spark (install the spark extra).",
+)
+def link(
+    workspace: Path, settings: Path | None, model: Path | None, seed: int, labels: Path | None, engine: str
+) -> None:
     """Resolve the workspace's records into people (Fellegi-Sunter, EM-trained, unsupervised).
 
     Writes pairs, person_index, persons and person_id_changes, and the trained model as
@@ -268,6 +277,7 @@ def link(workspace: Path, settings: Path | None, model: Path | None, seed: int, 
             seed=seed,
             progress=lambda msg: status.update(f"link: {msg}"),
             labels=labels,
+            engine=engine,
         )
     stdout.print(_link_summary(result))
     stdout.print(f"wrote person_index, persons and pairs to {workspace}/")

@@ -60,8 +60,20 @@ class PipelineConfig:
     families: Path = field(default_factory=lambda: config_path("families.yaml"))
     fsr: FsrConfig = field(default_factory=lambda: FsrConfig())
     access: Path = field(default_factory=lambda: config_path("access.yaml"))
+    engine: str = "local"
 
-    _KEYS = ("workspace", "data", "sources", "vocabulary", "stages", "linkage", "families", "fsr", "access")
+    _KEYS = (
+        "workspace",
+        "data",
+        "sources",
+        "vocabulary",
+        "stages",
+        "linkage",
+        "families",
+        "fsr",
+        "access",
+        "engine",
+    )
 
     @classmethod
     def from_dict(cls, d: Any, base_dir: Path | str = ".") -> PipelineConfig:
@@ -95,6 +107,7 @@ class PipelineConfig:
             families=resolve(d["families"]) if d.get("families") else config_path("families.yaml"),
             fsr=FsrConfig.from_dict(d.get("fsr")),
             access=resolve(d["access"]) if d.get("access") else config_path("access.yaml"),
+            engine=_engine(d.get("engine", "local")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,7 +121,14 @@ class PipelineConfig:
             "families": str(self.families),
             "fsr": self.fsr.to_dict(),
             "access": str(self.access),
+            "engine": self.engine,
         }
+
+
+def _engine(value: Any) -> str:
+    if value not in ("local", "spark"):
+        raise SettingsError(f"pipeline config: engine must be 'local' or 'spark', not {value!r}")
+    return str(value)
 
 
 def load_pipeline(path: Path | str) -> PipelineConfig:
@@ -185,6 +205,8 @@ def _totals(counts: Mapping[str, SourceCounts]) -> dict[str, int]:
 
 
 MODEL_FILE = "linkage_model.json"
+#: Execution engines for linkage: the embedded local one, and Spark (the `spark` extra).
+ENGINES: tuple[str, ...] = ("local", "spark")
 
 
 def run_link(
@@ -195,6 +217,7 @@ def run_link(
     seed: int = 42,
     progress: Callable[[str], None] | None = None,
     labels: Path | str | None = None,
+    engine: str = "local",
 ) -> LinkResult:
     """Link the workspace's records into people.
 
@@ -213,7 +236,14 @@ def run_link(
     labelled = _read_labels(Path(labels)) if labels is not None else None
     if labelled is not None and model is not None:
         raise SettingsError("labelled pairs train a model: give --labels or --model, not both")
-    result = link_records(
+    if engine not in ENGINES:
+        raise SettingsError(f"unknown engine {engine!r}; expected one of {list(ENGINES)}")
+    linker: Callable[..., LinkResult] = link_records
+    if engine == "spark":
+        from linkage.spark import link_records_spark
+
+        linker = link_records_spark
+    result = linker(
         records,
         LinkageSettings.load(model if model is not None else settings),
         stated_relationships=stated,
@@ -578,7 +608,7 @@ def stage_fingerprint(config: PipelineConfig, stage: str, workspace: Workspace) 
         digest.update(f"{name}={tables.get(name, {}).get('sha256')}".encode())
     files: list[Path] = {
         "ingest": [config.data, *config.sources, config.vocabulary],
-        "link": [config.linkage],
+        "link": [config.linkage],  # both engines give the same answer
         "families": [config.families, config.vocabulary],
         "fsr": [config.access, config.vocabulary],
     }[stage]
@@ -641,7 +671,7 @@ def run(
                 config.data, ws, config.sources, config.vocabulary, on_source=on_source
             )
         elif stage == "link":
-            results[stage] = run_link(ws, config.linkage, progress=on_step)
+            results[stage] = run_link(ws, config.linkage, progress=on_step, engine=config.engine)
         elif stage == "families":
             results[stage] = run_families(ws, config.families, config.vocabulary, progress=on_step)
         else:
