@@ -21,7 +21,7 @@ from ingest.sources import IngestResult, ingest_sources, load_mappings
 from ingest.vocabulary import load_vocabulary
 from kinlink.manifest import package_versions, stage_entry, utc_now
 from kinlink.paths import config_path
-from kinlink.workspace import Workspace
+from kinlink.workspace import Workspace, file_sha256
 from linkage import LinkageSettings, LinkResult, link_records
 from linkage.family_settings import FamilySettings
 from linkage.kinship import KinshipResult, resolve_families
@@ -579,19 +579,11 @@ def _hash_path(digest: Any, path: Path) -> None:
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file()):
             digest.update(str(child.relative_to(path)).encode())
-            digest.update(_file_sha256(child).encode())
+            digest.update(file_sha256(child).encode())
     elif path.exists():
-        digest.update(_file_sha256(path).encode())
+        digest.update(file_sha256(path).encode())
     else:
         digest.update(b"<missing>")
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def stage_fingerprint(config: PipelineConfig, stage: str, workspace: Workspace) -> str:
@@ -628,7 +620,7 @@ def _reusable(workspace: Workspace, stage: str, fingerprint: str) -> bool:
     tables = manifest.get("tables", {})
     for name in _STAGE_OUTPUTS[stage]:
         path = workspace.table_path(name)
-        if not path.exists() or tables.get(name, {}).get("sha256") != _file_sha256(path):
+        if not path.exists() or tables.get(name, {}).get("sha256") != file_sha256(path):
             return False
     return True
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import html
 import io
 import itertools
@@ -1906,14 +1905,6 @@ def read_truth(path: Path | str, columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _read_columns(ws: Workspace, name: str, columns: Sequence[str] | None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
@@ -1947,7 +1938,7 @@ def write_report(
         If a ground truth file is missing or lacks its columns.
     """
     from ingest.errors import WorkspaceError
-    from kinlink.workspace import Workspace
+    from kinlink.workspace import Workspace, file_sha256
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     manifest = ws.read_manifest()
@@ -1966,7 +1957,7 @@ def write_report(
         if not path.exists():
             checks[name] = "missing"
         else:
-            checks[name] = "yes" if _sha256(path) == entry.get("sha256") else "NO"
+            checks[name] = "yes" if file_sha256(path) == entry.get("sha256") else "NO"
     model_path = ws.path / "linkage_model.json"
     model = None
     if model_path.exists():

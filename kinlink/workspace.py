@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from ingest.errors import WorkspaceError
 from ingest.schema import TABLES
 
-__all__ = ["Transaction", "Workspace"]
+__all__ = ["Transaction", "Workspace", "file_sha256"]
 
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
@@ -36,7 +36,8 @@ _JOURNAL = ".commit.json"
 _HELD: dict[Path, tuple[int, int]] = {}
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (the hash the manifest records)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -96,7 +97,7 @@ class Workspace:
         final = self.table_path(name)
         with self._atomic(final) as tmp:
             pq.write_table(table, tmp, compression="zstd")
-        return {"rows": table.num_rows, "sha256": _sha256(final)}
+        return {"rows": table.num_rows, "sha256": file_sha256(final)}
 
     def write_file(self, relative: str | Path, data: bytes) -> Path:
         """Write bytes to a file under the workspace (e.g. ``fsr/school/F1.pdf``), atomically.
@@ -253,7 +254,7 @@ class Transaction:
         table = _as_arrow(name, table)
         tmp = self._stage(self.workspace.table_path(name))
         pq.write_table(table, tmp, compression="zstd")
-        return {"rows": table.num_rows, "sha256": _sha256(tmp)}
+        return {"rows": table.num_rows, "sha256": file_sha256(tmp)}
 
     def write_json(self, filename: str, document: Any) -> None:
         tmp = self._stage(self.workspace.path / filename)
