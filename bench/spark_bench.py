@@ -45,12 +45,13 @@ NOTES = """
 ## Reading these figures
 
 Spark's local mode runs the driver, the executor threads and the Python workers on this one
-machine, so the figures measure the engine's *overheads* (shuffles, Arrow transfers between
+machine (and the first Spark jobs, in *block*, include the JVM's warm-up: tens of seconds
+here), so the figures measure the engine's *overheads* (shuffles, Arrow transfers between
 the JVM and Python, a JVM of its own), not what a cluster gains. On two cores the local
 engine, one numpy process with nothing to ship, is the faster: use it whenever the data
 fits one machine. The Spark engine is for when the pairs do not: its driver holds per-pair
 data only for the edges and the `pairs` table, while the local engine holds every candidate
-pair's levels, terms and view caches (about 500 bytes per candidate pair at its peak).
+pair's levels, terms and view caches (about 400 bytes per candidate pair at its peak).
 
 ## How it scales with executors
 
@@ -64,7 +65,7 @@ collecting the `pairs` table: the *prepare*, *persons* and *cluster* phases abov
 collection inside the last *cluster* phase. That share is an Amdahl floor of roughly a
 minute per million records on a machine like this one. The records are broadcast to the
 workers while their compared columns are under `spark.kinlink.broadcastBytes` (1 GiB as
-pandas sizes them, about 2 million distinct records); past that each pair is joined to its
+pandas sizes them, about a million distinct records); past that each pair is joined to its
 records' columns, which adds two shuffles of the pairs but needs no worker to hold all the
 records.
 
@@ -305,9 +306,9 @@ def render(store: dict[str, Any]) -> str:
     lines += ["", "## Figures", ""]
     lines.append(
         "| data set | records | candidate pairs | engine | status | wall s | link s | startup s | "
-        "peak RSS MB | peak tree RSS MB | people |"
+        "peak RSS MB | peak tree RSS MB | people | finished |"
     )
-    lines.append("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|")
     for name, runs in store.get("runs", {}).items():
         for engine in ENGINES:
             run = runs.get(engine)
@@ -327,6 +328,7 @@ def render(store: dict[str, Any]) -> str:
                 _fmt(run.get("peak_rss_mb"), "{:,.0f}"),
                 _fmt(run.get("peak_tree_rss_mb"), "{:,.0f}"),
                 _fmt(facts.get("people"), "{:,}"),
+                run.get("date", "–"),
             ]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "### Seconds per phase", ""]
@@ -365,10 +367,7 @@ def render(store: dict[str, Any]) -> str:
     if notes:
         lines += ["", "### Notes on these runs", ""]
         lines += [f"- {note}" for note in notes]
-    lines += [
-        "",
-        (BENCH / "spark_notes.md").read_text().rstrip() if (BENCH / "spark_notes.md").exists() else "",
-    ]
+    lines += ["", NOTES.strip()]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -644,6 +644,10 @@ def _nothing_to_link(settings: LinkageSettings) -> LinkResult:
     )
 
 
+#: Pairs scored at least this likely are kept in the ``pairs`` table (both engines).
+MIN_KEPT_PROBABILITY = 0.001
+
+
 def _pairs_table(
     prepared: pd.DataFrame,
     left: np.ndarray,
@@ -652,7 +656,7 @@ def _pairs_table(
     rule_names: list[str],
     scored: Any,
     settings: LinkageSettings,
-    min_probability: float = 0.001,
+    min_probability: float = MIN_KEPT_PROBABILITY,
 ) -> pd.DataFrame:
     """Scored pairs worth keeping (probability >= ``min_probability``), with every term."""
     keys = prepared["record_key"].to_numpy()

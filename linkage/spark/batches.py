@@ -79,8 +79,10 @@ def needed_columns(settings: LinkageSettings, available: Sequence[str]) -> tuple
 
     The columns every level names in its parameters (and an initial level's
     ``<column>_initial``), the term-frequency columns, the household blocks' keys and the
-    columns the pair view reads implicitly. A batch lacking a column a level reads fails
-    loudly (a ``KeyError``), never silently.
+    columns the pair view reads by name (:data:`_IMPLICIT_COLUMNS`). Most levels fail
+    loudly (``KeyError``) on a missing column; the list and date-bound checks treat one as
+    "no evidence", so a level or conflict that reads a new column by name must add it
+    there (the equivalence test in ``tests/linkage/test_spark_engine.py`` would show it).
     """
     wanted: set[str] = set(_IMPLICIT_COLUMNS)
     for comp in (*settings.comparisons, *settings.context):

@@ -33,6 +33,7 @@ from linkage.clustering import Clusters
 from linkage.errors import LinkageError
 from linkage.ids import assign_ids
 from linkage.link import (
+    MIN_KEPT_PROBABILITY,
     RELATIONAL_COLUMNS,
     LinkResult,
     _all_pairs,
@@ -79,11 +80,10 @@ __all__ = ["BROADCAST_BYTES", "MIN_KEPT_PROBABILITY", "link_records_spark"]
 
 Progress = Callable[[str], None]
 
-#: Pairs scored at least this likely are kept in the `pairs` table (as the local engine keeps them).
-MIN_KEPT_PROBABILITY = 0.001
-
 #: Largest size (bytes, as pandas holds them) of the records' compared columns that is
-#: broadcast to every executor for the pair joins; set ``spark.kinlink.broadcastBytes``.
+#: broadcast to every Python worker (about 1.1 KB per distinct record, so about a million
+#: distinct records); above it each pair is joined to its records' columns instead. Set
+#: ``spark.kinlink.broadcastBytes`` on the session to change it (0: always join).
 BROADCAST_BYTES = 1024**3
 
 
@@ -442,6 +442,13 @@ def link_records_spark(
         say("starting Spark (local mode)")
         spark = local_session()
         own = True
+    try:
+        spark.sparkContext  # noqa: B018 - Spark Connect sessions have none
+    except Exception:
+        raise LinkageError(
+            "the Spark engine needs a classic Spark session (it broadcasts through the SparkContext); "
+            "Spark Connect sessions are not supported"
+        ) from None
     try:
         with runtime_settings(spark, engine_settings()):
             run = _Run(spark, say)
