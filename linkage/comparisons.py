@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import JaroWinkler
-from rapidfuzz.process import cpdist
+from rapidfuzz.process import cpdist, extractOne
 
 from ingest.errors import SettingsError
 
@@ -68,6 +68,20 @@ def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> n
         )
         sim[todo] = scores[inverse]
     return sim
+
+
+def _spelt_as(values: np.ndarray, pairs: set[tuple[str, str]], threshold: float) -> np.ndarray:
+    """Each value, or the name of ``pairs`` it most likely misspells (ties: the first in order)."""
+    known = sorted({a for a, _ in pairs})
+    known_set = set(known)
+    out = np.asarray(values, dtype=object).copy()
+    for i, value in enumerate(out.tolist()):
+        if not isinstance(value, str) or value in known_set or len(value) < 4:
+            continue
+        best = extractOne(value, known, scorer=JaroWinkler.normalized_similarity, score_cutoff=threshold)
+        if best is not None:
+            out[i] = best[0]
+    return out
 
 
 class PairView:
@@ -196,16 +210,30 @@ class PairView:
             self._cache[key] = _jaro_winkler(codes_l[self.left], codes_r[self.right], uniques)
         return self._cache[key]
 
-    def in_pairs(self, col: str, pairs: set[tuple[str, str]]) -> np.ndarray:
-        """True where (left value, right value) is one of ``pairs``."""
-        key = ("pairs", col, id(pairs))
+    def in_pairs(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None = None) -> np.ndarray:
+        """True where (left value, right value) is one of ``pairs``.
+
+        With ``misspelt``, a value that is none of the pairs' names is read as the name it
+        is closest to (Jaro–Winkler at least ``misspelt``, four letters or more): "Amannda"
+        and "Mandy" are then a pair, as "Amanda" and "Mandy" are.
+        """
+        key = ("pairs", col, id(pairs), misspelt)
         if key not in self._cache:
             cl, cr = self.codes(col)
             _, uniques = self.record_codes(col)
-            index = {v: i for i, v in enumerate(uniques)}
+            spelt = _spelt_as(uniques, pairs, misspelt) if misspelt is not None else uniques
+            where: dict[str, list[int]] = {}
+            for i, v in enumerate(spelt.tolist()):
+                where.setdefault(v, []).append(i)
             n = np.int64(len(uniques))
             allowed = np.array(
-                [index[a] * n + index[b] for a, b in pairs if a in index and b in index],
+                [
+                    i * n + j
+                    for a, b in pairs
+                    if a in where and b in where
+                    for i in where[a]
+                    for j in where[b]
+                ],
                 dtype=np.int64,
             )
             both = (cl >= 0) & (cr >= 0)
@@ -370,10 +398,11 @@ class CrossLevel(Level):
 @dataclass(frozen=True)
 class NicknameLevel(Level):
     column: str = "given"
+    misspelt: float = 0.92  # a misspelt name is read as the listed name it is closest to
     kind: ClassVar[str] = "nickname"
 
     def applies(self, v: PairView) -> np.ndarray:
-        return v.in_pairs(self.column, v.nicknames)
+        return v.in_pairs(self.column, v.nicknames, misspelt=self.misspelt)
 
 
 @dataclass(frozen=True)

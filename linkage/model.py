@@ -59,6 +59,9 @@ STRATUM_LABELS = {
 _FLOOR = 1e-9
 #: Pseudo-count (in pairs) added to every level when m is estimated by EM.
 M_PSEUDO_PAIRS = 0.5
+#: A level that EM expects fewer matching pairs at than this is not estimated: its m is set
+#: to its u, so it weighs nothing either way instead of a veto or a windfall.
+MIN_LEVEL_MATCHES = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,29 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     total = body.sum(axis=-1, keepdims=True)
     body = np.where(total > 0, body / np.where(total > 0, total, 1), 1.0 / body.shape[-1])
     return np.concatenate([np.ones_like(x[..., :1]), np.maximum(body, _FLOOR)], axis=-1)
+
+
+def _neutral_unseen(m: np.ndarray, expected: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m with every agreement level seen at fewer than MIN_LEVEL_MATCHES expected matches set to its u.
+
+    EM cannot estimate m at an agreement level (a former family name, names swapped with a
+    typo) that barely occurs among the matches; left alone, m falls to the floor (a veto of
+    15 bits and more against a marriage name change) or, with pseudo-counts, sits far above
+    u (a windfall for an initial). Such a level is made neutral (weight 0); the others keep
+    their shares of the rest. The last level of every comparison is its disagreement: one
+    never seen among matches keeps its small m, which is what the data says.
+    """
+    m = np.asarray(m, dtype=float).copy()
+    unseen = np.asarray(expected, dtype=float) < MIN_LEVEL_MATCHES
+    unseen[0] = unseen[-1] = False
+    if not unseen.any():
+        return m
+    seen = ~unseen
+    seen[0] = False
+    m[unseen] = np.asarray(u, dtype=float)[unseen]
+    rest = 1.0 - m[unseen].sum()
+    m[seen] = m[seen] / m[seen].sum() * rest
+    return m
 
 
 def _initial_m(n_levels: int) -> np.ndarray:
@@ -250,6 +276,12 @@ def fit_household_em(
         if change < tolerance:
             converged = True
             break
+    if fixed_m is None:
+        cp = counts * p_prev
+        m = [
+            _neutral_unseen(m[j], np.bincount(levels[:, j], weights=cp, minlength=n_levels[j]), anchor[j])
+            for j in range(k)
+        ]
     return m, lam, u, iterations, converged
 
 
@@ -299,6 +331,10 @@ def fit_rest(
         m = new_m
         if delta < tolerance:
             break
+    m = [
+        _neutral_unseen(m[j], np.bincount(levels[:, k_person + j], weights=cp, minlength=n), uc[j])
+        for j, n in enumerate(context_levels)
+    ]
     # prior over all R pairs: fixed point lam = E[matches among candidates] / all R pairs
     base = fixed.copy()
     for j, _n in enumerate(context_levels):

@@ -81,6 +81,27 @@ CASES = [
         "label": "nickname or variant",
     },
     {
+        "description": "a misspelt name and a nickname of it",
+        "comparison": "given_name",
+        "left": {"given": "Amannda"},
+        "right": {"given": "Mandy"},
+        "label": "nickname or variant",
+    },
+    {
+        "description": "a misspelt nickname and the name",
+        "comparison": "given_name",
+        "left": {"given": "Jules"},
+        "right": {"given": "Jluia"},
+        "label": "nickname or variant",
+    },
+    {
+        "description": "a short name is not read as a misspelling of a listed one",
+        "comparison": "given_name",
+        "left": {"given": "Wil"},
+        "right": {"given": "Bill"},
+        "label": "different",
+    },
+    {
         "description": "close spelling",
         "comparison": "given_name",
         "left": {"given": "Jonathon"},

@@ -1,0 +1,49 @@
+"""The Fellegi–Sunter fit: levels the data cannot estimate weigh nothing, never a veto."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linkage.model import fit_household_em, fit_rest, pattern_counts
+
+
+def _pairs(rows: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(stratum, level of A, level of B, how many pairs) rows as strata and levels arrays."""
+    strata, levels = [], []
+    for stratum, a, b, n in rows:
+        strata += [stratum] * n
+        levels += [(a, b)] * n
+    return np.array(strata, dtype=np.int64), np.array(levels, dtype=np.int8)
+
+
+# comparison A: missing, agree, different; comparison B: missing, exact, rare agreement, different
+N_LEVELS = [3, 4]
+U_RANDOM = [np.array([1.0, 0.01, 0.99]), np.array([1.0, 0.01, 0.001, 0.989])]
+
+
+def test_an_agreement_level_no_match_shows_is_neutral_not_a_veto_or_a_windfall():
+    strata, levels = _pairs([(0, 1, 1, 400), (0, 2, 3, 400), (0, 2, 2, 1)])
+    m, _lam, _u, _iterations, _converged = fit_household_em(
+        pattern_counts(strata, levels), N_LEVELS, U_RANDOM
+    )
+    weight_rare = np.log2(m[1][2] / U_RANDOM[1][2])
+    assert abs(weight_rare) < 1e-9
+    assert m[1][1] > 0.95  # the matches' own level keeps its share
+    assert abs(m[1][1:].sum() - 1.0) < 1e-9
+
+
+def test_a_disagreement_no_match_shows_keeps_its_small_m():
+    strata, levels = _pairs([(0, 1, 1, 400), (0, 2, 3, 400)])
+    m, *_ = fit_household_em(pattern_counts(strata, levels), N_LEVELS, U_RANDOM)
+    assert np.log2(m[0][2] / U_RANDOM[0][2]) < -5  # the disagreement of A stays strong evidence
+
+
+def test_a_context_level_unseen_among_matches_is_neutral_in_the_rest():
+    # person comparison A carries the evidence; context B has a level only non-matches show
+    strata, levels = _pairs([(3, 1, 1, 300), (3, 2, 3, 3000), (3, 2, 2, 2)])
+    patterns = pattern_counts(np.zeros(len(strata), np.int64), levels)
+    person_weight = [np.array([0.0, 8.0, -8.0])]
+    m_context, _lam = fit_rest(
+        patterns, person_weight, [4], [U_RANDOM[1]], np.zeros(len(patterns.counts)), rest_pairs=1e6
+    )
+    assert abs(np.log2(m_context[0][2] / U_RANDOM[1][2])) < 1e-9
