@@ -124,14 +124,18 @@ _GENERATION_YEARS = {
     "adoptive_parent": 12,
     "grandparent": 24,
 }
+#: Oldest a birth parent is at a child's birth, in years: births to women past 55 are all
+#: but unknown; fathers are given longer. Step, adoptive and grandparents have no limit.
+_MAX_GENERATION_YEARS = {"mother": 55, "father": 70, "parent": 70}
 
 
 def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """Latest and earliest plausible date of birth (days since 1970) of every record.
 
     A record a source states is the mother of a child born in 2014 was born by 2002 at
-    the latest; the child was born at least twelve years after a parent with a known date
-    of birth. NaN where nothing is stated.
+    the latest and in 1959 at the earliest; the child was born at least twelve years after
+    a parent with a known date of birth (and at most 55 after a mother, 70 after a father).
+    NaN where nothing is stated.
     """
     n = len(records)
     latest = np.full(n, np.nan)
@@ -149,10 +153,43 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.
     ok = ~(np.isnan(parent) | np.isnan(child))
     parent, child = parent[ok].astype(np.int64), child[ok].astype(np.int64)
     gap = rel["relationship_type"].map(_GENERATION_YEARS).to_numpy(dtype=float)[ok] * 365.25
-    bound = pd.Series(days[child] - gap).groupby(parent).min()
-    latest[bound.index.to_numpy()] = bound.to_numpy()
-    floor = pd.Series(days[parent] + gap).groupby(child).max()
-    earliest[floor.index.to_numpy()] = floor.to_numpy()
+    oldest = rel["relationship_type"].map(_MAX_GENERATION_YEARS).to_numpy(dtype=float)[ok] * 365.25
+    kinds = pd.DataFrame(
+        {
+            "parent": parent,
+            "child": child,
+            # the parent was born by the child's birth less the youngest gap, and not before
+            # it less the oldest; the child, between the parent's birth plus each
+            "parent_latest": days[child] - gap,
+            "parent_earliest": days[child] - oldest,
+            "child_earliest": days[parent] + gap,
+            "child_latest": days[parent] + oldest,
+        }
+    )
+    latest_of = (
+        pd.concat(
+            [
+                kinds.groupby("parent")["parent_latest"].min(),
+                kinds.groupby("child")["child_latest"].min(),
+            ]
+        )
+        .groupby(level=0)
+        .min()
+        .dropna()
+    )
+    earliest_of = (
+        pd.concat(
+            [
+                kinds.groupby("parent")["parent_earliest"].max(),
+                kinds.groupby("child")["child_earliest"].max(),
+            ]
+        )
+        .groupby(level=0)
+        .max()
+        .dropna()
+    )
+    latest[latest_of.index.to_numpy(dtype=np.int64)] = latest_of.to_numpy()
+    earliest[earliest_of.index.to_numpy(dtype=np.int64)] = earliest_of.to_numpy()
     return latest, earliest
 
 

@@ -237,3 +237,62 @@ def test_unusable_labels_are_a_clear_error(authority, case):
     records = authority[0]
     with pytest.raises(LinkageError, match=case["says"]):
         link_records(records, LinkageSettings.load(None), labelled_pairs=pd.DataFrame(case["labels"]))
+
+
+def _stated(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """A stated_relationships table from (from_record_key, to_record_key, type) rows."""
+    return pd.DataFrame(
+        {
+            "relationship_id": [f"s:{i}" for i in range(len(rows))],
+            "source": ["s"] * len(rows),
+            "from_record_key": [a for a, _, _ in rows],
+            "to_record_key": [b for _, b, _ in rows],
+            "to_identifier_type": [None] * len(rows),
+            "to_identifier": [None] * len(rows),
+            "relationship_type": [t for _, _, t in rows],
+            "start_date": [None] * len(rows),
+            "end_date": [None] * len(rows),
+            "incident_id": [None] * len(rows),
+            "row_number": list(range(len(rows))),
+        }
+    )
+
+
+def _days(iso: str) -> float:
+    return float((np.datetime64(iso, "D") - np.datetime64("1970-01-01", "D")).astype(int))
+
+
+@pytest.mark.parametrize(
+    ("kind", "oldest_years"),
+    [("mother", 55), ("father", 70), ("parent", 70)],
+)
+def test_a_stated_parent_is_born_in_a_plausible_window_before_the_child(kind, oldest_years):
+    from linkage.link import prepare_for_linkage
+    from tests.linkage.conftest import make_records
+
+    records = make_records(
+        [
+            {"source": "s", "key": "parent", "given": "Amina", "family": "Khan"},
+            {"source": "s", "key": "child", "given": "Zara", "family": "Khan", "dob": "2010-06-01"},
+        ]
+    )
+    prepared, position, keys = prepare_for_linkage(records, _stated([("s:parent", "s:child", kind)]))
+    parent = prepared.iloc[position[list(keys).index("s:parent")]]
+    assert parent["dob_latest_days"] == pytest.approx(_days("2010-06-01") - 12 * 365.25)
+    assert parent["dob_earliest_days"] == pytest.approx(_days("2010-06-01") - oldest_years * 365.25)
+
+
+def test_a_child_is_born_in_a_plausible_window_after_a_stated_father():
+    from linkage.link import prepare_for_linkage
+    from tests.linkage.conftest import make_records
+
+    records = make_records(
+        [
+            {"source": "s", "key": "father", "given": "Frank", "family": "Dean", "dob": "1950-01-01"},
+            {"source": "s", "key": "child", "given": "Ella", "family": "Dean"},
+        ]
+    )
+    prepared, position, keys = prepare_for_linkage(records, _stated([("s:father", "s:child", "father")]))
+    child = prepared.iloc[position[list(keys).index("s:child")]]
+    assert child["dob_earliest_days"] == pytest.approx(_days("1950-01-01") + 12 * 365.25)
+    assert child["dob_latest_days"] == pytest.approx(_days("1950-01-01") + 70 * 365.25)
