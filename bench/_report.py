@@ -217,6 +217,41 @@ def render_fsr(run: dict[str, Any]) -> str:
     )
 
 
+def render_blocking(store: dict[str, Any]) -> str:
+    """The blocking section: pairs completeness per rule, from ``bench/results/blocking.json``."""
+    if not store:
+        return ""
+    lines = [
+        "",
+        "# Blocking: pairs completeness per rule",
+        "",
+        "Written by `bench/blocking_bench.py` from `bench/results/blocking.json` "
+        "(`linkage.evaluate_blocking`, the shipped `config/linkage.yaml`). Pairs are between "
+        "distinct records (identical records are one record to the linker); *new* counts what no "
+        "earlier rule made or found; *completeness* is the share of all true matching pairs the "
+        "rules so far find. The relational pass adds pairs of records stated as parents of one "
+        "person on top of these.",
+    ]
+    for name, run in store.items():
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"{run['records']:,} records, {run['true_pairs']:,} true matching pairs between distinct "
+            f"records ({run['date']}, {run['seconds']} s).",
+            "",
+            "| rule | pairs | new pairs | true pairs | new true pairs | completeness |",
+            "|---|--:|--:|--:|--:|--:|",
+        ]
+        for row in run["rules"]:
+            lines.append(
+                f"| {row['rule']} | {row['pairs']:,} | {row['new_pairs']:,} | {row['true_pairs']:,} "
+                f"| {row['new_true_pairs']:,} | {row['completeness']:.4f} |"
+            )
+    lines.append("")
+    return "\n".join(lines)
+
+
 def render_all(bench: Path) -> str:
     """RESULTS.md from every benchmark's JSON figures under ``bench/results/``."""
 
@@ -228,6 +263,7 @@ def render_all(bench: Path) -> str:
     return (
         render(load("linkage.json"))
         + render_families(load("families.json"))
+        + render_blocking(load("blocking.json"))
         + render_fsr(load("fsr.json"))
         + ("\n" + spark.read_text() if spark.exists() else "")
     )

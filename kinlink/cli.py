@@ -520,14 +520,25 @@ def fsr(
     default=None,
     help="Also score families: Parquet or CSV with family_id, person_id (and role).",
 )
+@click.option(
+    "--blocking",
+    is_flag=True,
+    help="Also show each blocking rule's pairs and the true matches it finds (pairs completeness).",
+)
 def evaluate(
-    workspace: Path, truth: Path, truth_relationships: Path | None, truth_families: Path | None
+    workspace: Path,
+    truth: Path,
+    truth_relationships: Path | None,
+    truth_families: Path | None,
+    blocking: bool,
 ) -> None:
     """Score the workspace against ground truth.
 
     People: pairwise, cross-source and B-cubed precision/recall/F1 of person_index.
-    With --truth-relationships and --truth-families (after `kinlink families`):
-    relationship precision and recall by kind, and family best-match Jaccard.
+    With --blocking: per blocking rule, its candidate pairs, the true matches among them
+    and the pairs completeness of the rules so far. With --truth-relationships and
+    --truth-families (after `kinlink families`): relationship precision and recall by
+    kind, and family best-match Jaccard.
     """
     import pandas as pd
 
@@ -557,8 +568,40 @@ def evaluate(
         f"true people split over several ids: {sm['true_people_split']:,}; "
         f"ids holding several true people (wrong merges): {sm['predicted_people_merged']:,}"
     )
+    if blocking:
+        _evaluate_blocking(Workspace(workspace), truth_table[["record_key", "person_id"]])
     if truth_relationships is not None or truth_families is not None:
         _evaluate_families(Workspace(workspace), truth_table, truth_relationships, truth_families)
+
+
+def _evaluate_blocking(ws: Any, truth: Any) -> None:
+    from kinlink.pipeline import MODEL_FILE
+    from linkage.evaluate_blocking import blocking_completeness
+    from linkage.settings import LinkageSettings
+
+    model = ws.path / MODEL_FILE
+    settings = LinkageSettings.load(model if model.exists() else None)
+    stated = ws.read_frame("stated_relationships") if ws.has_table("stated_relationships") else None
+    counts = blocking_completeness(ws.read_frame("records"), truth, settings, stated)
+    table = Table(title=f"blocking: pairs completeness against {counts.attrs['true_pairs']:,} true pairs")
+    table.add_column("rule", no_wrap=True)
+    for col in ("pairs", "new", "true", "new true", "complete"):
+        table.add_column(col, justify="right")
+    for row in counts.itertuples(index=False):
+        table.add_row(
+            row.rule,
+            f"{row.pairs:,}",
+            f"{row.new_pairs:,}",
+            f"{row.true_pairs:,}",
+            f"{row.new_true_pairs:,}",
+            f"{row.completeness:.4f}",
+        )
+    stdout.print(table)
+    stdout.print(
+        "new: not made (true: not found) by an earlier rule; complete: share of the true pairs the "
+        "rules so far find. Pairs between distinct records: records identical in every compared "
+        "field are one record to the linker and need no rule."
+    )
 
 
 def _read_truth(path: Path, columns: set[str]) -> Any:

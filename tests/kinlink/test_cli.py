@@ -57,9 +57,12 @@ def test_link_writes_people_and_says_what_it_did(demo):
 
 def test_evaluate_and_explain(demo, tmp_path):
     data, ws, _ = demo
-    done = kinlink("evaluate", "--workspace", str(ws), "--truth", str(data / "truth" / "records.parquet"))
+    done = kinlink(
+        "evaluate", "--workspace", str(ws), "--truth", str(data / "truth" / "records.parquet"), "--blocking"
+    )
     assert done.returncode == 0, done.stderr
     assert "B-cubed" in done.stdout
+    assert "pairs completeness" in done.stdout and "names_sound_alike" in done.stdout
     pairs = pd.read_parquet(ws / "pairs.parquet").sort_values("match_weight")
     row = pairs.iloc[-1]
     chart = tmp_path / "why.png"
