@@ -3,7 +3,7 @@
 1. Pairs at or above the match threshold are edges; their connected components are the
    candidate people.
 2. Some pairs say two records are *not* one person: a hard conflict (two valid NHS numbers
-   or UPNs that differ; real dates of birth years apart and not a typo of each other), or a
+   or UPNs that differ; real dates of birth over a year apart and not a typo of each other), or a
    pair the model scored well below the threshold. These are cannot-link constraints.
 3. A component that holds a cannot-link pair is re-examined: its edges are taken strongest
    first, and two groups are joined only when no cannot-link pair spans them. A record

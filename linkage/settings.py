@@ -71,7 +71,7 @@ class ModelSettings:
 class ClusteringSettings:
     threshold: float = 0.95
     cannot_link_below: float = 0.01
-    dob_conflict_years: float = 5.0
+    dob_conflict_years: float = 1.0
 
     @classmethod
     def from_dict(cls, d: Any) -> ClusteringSettings:

@@ -296,3 +296,20 @@ def test_a_child_is_born_in_a_plausible_window_after_a_stated_father():
     child = prepared.iloc[position[list(keys).index("s:child")]]
     assert child["dob_earliest_days"] == pytest.approx(_days("1950-01-01") + 12 * 365.25)
     assert child["dob_latest_days"] == pytest.approx(_days("1950-01-01") + 70 * 365.25)
+
+
+@pytest.mark.parametrize(
+    ("dob_l", "dob_r", "conflict"),
+    [
+        ("2009-11-26", "2011-03-14", True),  # same-named siblings 15 months apart
+        ("2009-11-26", "2009-11-28", False),  # a typo in the day
+        ("2009-11-26", "2009-06-05", False),  # two parts differ, but under a year apart
+    ],
+)
+def test_real_dates_of_birth_over_a_year_apart_are_different_people(linked, dob_l, dob_r, conflict):
+    from tests.linkage.conftest import make_records
+
+    same = {"given": "Oliwia", "family": "Deacon", "postcode": "BD2 7NU", "address": "4 Oak Road"}
+    records = make_records([{**same, "key": "a", "dob": dob_l}, {**same, "key": "b", "dob": dob_r}])
+    table = explain_pair(records, linked.settings, "s:a", "s:b")
+    assert table.attrs.get("hard_conflict", False) is conflict
