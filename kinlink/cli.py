@@ -589,7 +589,7 @@ def _evaluate_blocking(ws: Any, truth: Any) -> None:
         table.add_column(col, justify="right")
     for row in counts.itertuples(index=False):
         table.add_row(
-            row.rule,
+            str(row.rule),
             f"{row.pairs:,}",
             f"{row.new_pairs:,}",
             f"{row.true_pairs:,}",

@@ -77,7 +77,9 @@ def blocking_completeness(
     n = len(prepared)
     found = np.zeros(total, dtype=bool)
     rows = []
-    for rule, counts in zip(rules, blocked.counts.itertuples(index=False), strict=True):
+    made = blocked.counts["pairs"].astype(int).tolist()
+    made_new = blocked.counts["new_pairs"].astype(int).tolist()
+    for rule, pairs, new_pairs in zip(rules, made, made_new, strict=True):
         codes = blocked.codes[rule.name]
         if rule.reverse is None:
             hit = (codes[left] >= 0) & (codes[left] == codes[right])
@@ -91,8 +93,8 @@ def blocking_completeness(
         rows.append(
             {
                 "rule": rule.name,
-                "pairs": int(counts.pairs),
-                "new_pairs": int(counts.new_pairs),
+                "pairs": pairs,
+                "new_pairs": new_pairs,
                 "true_pairs": int(hit.sum()),
                 "new_true_pairs": int(new.sum()),
                 "completeness": float(found.sum() / total) if total else 1.0,
