@@ -4,6 +4,12 @@ Each prepared data set is a folder under ``bench/data/`` (ignored by git) holdin
 ``records.parquet`` (one row per record, with ``record_key`` and ``source``),
 ``truth.parquet`` (``record_key, person_id``) and ``dataset.json`` (what it is, how it
 was made, whether it is a dedupe or a link-only task). Nothing here prints values.
+
+Synthetic data sets are named by their size in records: ``synthetic-100k``,
+``synthetic-1m`` and ``synthetic-5m`` (regional scale, for ``bench/spark_bench.py``:
+1,785,077 people asked of ``kinlink synth``, about 4.7 million records; about 27 minutes
+of synth with a 13 GB peak, then ingest, on the benchmark machine under load) are the
+ones the benchmarks use; any ``synthetic-<n>[k|m]`` works.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ The result is the local engine's, to the last bit of every weight: see
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -79,6 +80,26 @@ if TYPE_CHECKING:
 __all__ = ["BROADCAST_BYTES", "MIN_KEPT_PROBABILITY", "link_records_spark"]
 
 Progress = Callable[[str], None]
+
+#: The columns of the canonical records the driver reads after preparing them: the
+#: `persons` table's (:func:`linkage.persons.build_persons`), and the keys, sources and
+#: source rows of :func:`linkage.link.different_people` and
+#: :func:`linkage.link.add_relational_columns`.
+_RECORD_COLUMNS_KEPT = (
+    "record_key",
+    "source",
+    "row_number",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "sex",
+    "postcode_std",
+    "nhs_number_std",
+    "upn_std",
+    "dob",
+    "dob_estimated",
+    "dod",
+)
 
 #: Largest size (bytes, as pandas holds them) of the records' compared columns that is
 #: broadcast to every Python worker (about 1.1 KB per distinct record, so about a million
@@ -382,6 +403,82 @@ def _pairs_from_kept(
     )
 
 
+def _spark_path(path: str | os.PathLike[str] | None) -> str | None:
+    """``path`` as Spark should see it: a URI as given, a local path made absolute."""
+    if path is None:
+        return None
+    text = os.fspath(path)
+    return text if "://" in text else os.path.abspath(text)
+
+
+def _empty_kept(ctx: BatchContext, terms: list[str]) -> pd.DataFrame:
+    """No kept pairs, with the columns :func:`_pairs_from_kept` reads (for an empty `pairs`)."""
+    columns: dict[str, Any] = {
+        "l": np.zeros(0, np.int64),
+        "r": np.zeros(0, np.int64),
+        "rule": np.zeros(0, np.int16),
+        "stratum": np.zeros(0, np.int64),
+        "match_weight": np.zeros(0, np.float64),
+        "match_probability": np.zeros(0, np.float64),
+        "conflict": np.zeros(0, bool),
+    }
+    columns.update({f"level_{name}": np.zeros(0, np.int8) for name in ctx.level_names})
+    columns.update({f"weight_{name}": np.zeros(0, np.float32) for name in terms})
+    return pd.DataFrame(columns)
+
+
+def _write_pairs(
+    run: _Run,
+    full: DataFrame,
+    prepared: pd.DataFrame,
+    rule_names: list[str],
+    terms: list[str],
+    settings: LinkageSettings,
+    path: str,
+) -> int:
+    """Write the `pairs` table to Parquet at ``path`` with Spark (never collected); its rows.
+
+    ``full`` is every candidate pair scored with every term. The table has the columns and
+    types :func:`linkage.link._pairs_table` gives (record keys, rule and stratum names,
+    int8 levels, float32 terms, float64 weight and probability, the hard-conflict flag), in
+    no particular row order.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    keys = pd.DataFrame(
+        {
+            "pos": np.arange(len(prepared), dtype=np.int64),
+            "record_key": prepared["record_key"].astype(str).to_numpy(dtype=object),
+        }
+    )
+    schema = StructType([StructField("pos", LongType()), StructField("record_key", StringType())])
+    keyed = run.keep(to_spark(run.spark, keys, schema))
+    del keys
+    left = keyed.select(F.col("pos").alias("l"), F.col("record_key").alias("record_key_l"))
+    right = keyed.select(F.col("pos").alias("r"), F.col("record_key").alias("record_key_r"))
+    rules = F.array(*(F.lit(name) for name in rule_names))
+    strata = F.array(*(F.lit(name) for name in (*HOUSEHOLD_STRATA, "R")))
+    table = (
+        full.where(F.col("match_probability") >= MIN_KEPT_PROBABILITY)
+        .join(left, on="l")
+        .join(right, on="r")
+        .select(
+            "record_key_l",
+            "record_key_r",
+            F.element_at(rules, F.col("rule").cast("int") + 1).alias("blocking_rule"),
+            F.element_at(strata, F.col("stratum").cast("int") + 1).alias("stratum"),
+            *(f"level_{c.name}" for c in (*settings.context, *settings.comparisons)),
+            *(f"weight_{name}" for name in terms),
+            "match_weight",
+            "match_probability",
+            F.col("conflict").alias("hard_conflict"),
+        )
+    )
+    table.write.mode("overwrite").parquet(path)
+    return int(run.spark.read.parquet(path).count())
+
+
 def link_records_spark(
     records: Any,
     settings: LinkageSettings | None = None,
@@ -394,6 +491,7 @@ def link_records_spark(
     progress: Progress | None = None,
     id_key: bytes = b"",
     labelled_pairs: Any = None,
+    pairs_path: str | os.PathLike[str] | None = None,
 ) -> LinkResult:
     """Resolve canonical ``records`` into people on Spark: :func:`linkage.link.link_records`'s answer.
 
@@ -413,6 +511,15 @@ def link_records_spark(
     seed, train, progress, id_key, labelled_pairs
         As for :func:`linkage.link.link_records` (labelled pairs: pandas, Parquet path or
         Spark DataFrame).
+    pairs_path
+        Where Spark writes the `pairs` table as Parquet (a folder of part files, replaced
+        if it exists; a local path or any location the session can write, such as
+        ``s3a://``), instead of collecting it to the driver. Use it when the pairs scored
+        at least 0.001 likely would not fit in the driver's memory (about 700 bytes each
+        while the pandas table is built): only the edges then come to the driver. The
+        result's ``pairs`` is then an empty table with the same columns, and
+        ``facts["pairs_path"]`` and ``facts["pairs_kept"]`` say where the rows went and
+        how many there are. Same rows as the local engine's ``pairs``, in no particular order.
 
     Returns
     -------
@@ -463,6 +570,7 @@ def link_records_spark(
                     train=train,
                     id_key=id_key,
                     labelled=labelled_pairs,
+                    pairs_path=_spark_path(pairs_path),
                 )
             finally:
                 run.release()
@@ -482,6 +590,7 @@ def _link(
     train: bool,
     id_key: bytes,
     labelled: Any,
+    pairs_path: str | None = None,
 ) -> LinkResult:
     spark, say, lap = run.spark, run.say, run.lap
     rng = np.random.default_rng(seed)
@@ -498,6 +607,9 @@ def _link(
     if absent:  # a records-like table from elsewhere: what it lacks is unknown
         records = records.assign(**{c: None for c in absent})
     prepared, position, all_keys = prepare_for_linkage(records, stated)
+    # From here on the driver reads only these columns of the records: let the rest go
+    # (about 40% of the canonical table as pandas holds it: addresses, aliases, flags).
+    records = records[[c for c in _RECORD_COLUMNS_KEPT if c in records.columns]]
     labels_at = (
         labelled_positions(labelled_pairs, np.asarray(all_keys), position)
         if labelled_pairs is not None
@@ -543,6 +655,7 @@ def _link(
     )
     run.cached += list(blocked.cached)
     candidates = blocked.pairs
+    say(f"blocked: {int(blocked.counts['new_pairs'].sum()):,} candidate pairs (Spark)")
     lap("block")
 
     cannot = different_people(records, stated, position)
@@ -610,7 +723,8 @@ def _link(
 
         say("clustering into people")
         edges = None
-        if pass_no == passes:  # every term of the pairs worth keeping, scored again (not kept in Spark)
+        if pass_no == passes and pairs_path is None:
+            # every term of the pairs worth keeping, scored again (not kept in Spark)
             kept = _kept_pairs(run.score(graded, scoring, full=True))
             if threshold >= MIN_KEPT_PROBABILITY:
                 edges = kept[(kept["match_probability"] >= threshold) & ~kept["conflict"]]
@@ -636,13 +750,24 @@ def _link(
     persons = build_persons(records, person_index)
     lap("persons")
 
-    pairs = _pairs_from_kept(kept, prepared, rule_names, term_names(settings, ctx.tf), settings)
+    terms = term_names(settings, ctx.tf)
+    if pairs_path is None:
+        pairs = _pairs_from_kept(kept, prepared, rule_names, terms, settings)
+        pairs_kept = len(pairs)
+    else:
+        say("writing the pairs table to Parquet (Spark)")
+        assert graded is not None
+        full = run.score(graded, scoring, full=True)
+        pairs_kept = _write_pairs(run, full, prepared, rule_names, terms, settings, pairs_path)
+        pairs = _pairs_from_kept(_empty_kept(ctx, terms), prepared, rule_names, terms, settings)
+        lap("write_pairs")
     facts = {
         "records": len(records),
         "distinct_records": len(prepared),
         "candidate_pairs": n_pairs,
         "relational_pass": passes == 2,
-        "pairs_kept": len(pairs),
+        "pairs_kept": pairs_kept,
+        "pairs_path": pairs_path,
         "pairs_above_threshold": above,
         "hard_conflicts": conflicts,
         "people": int(person_index["person_id"].nunique()),

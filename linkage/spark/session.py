@@ -78,12 +78,17 @@ def _physical_memory() -> int:
 
 
 def local_session_config(
-    *, cores: int | None = None, memory_bytes: int | None = None, shuffle_partitions: int | None = None
+    *,
+    cores: int | None = None,
+    memory_bytes: int | None = None,
+    shuffle_partitions: int | None = None,
+    jvm_memory: str | None = None,
 ) -> dict[str, str]:
     """Settings for a ``local[*]`` session on a machine with ``memory_bytes`` of RAM.
 
     The JVM (driver and executor threads in one process) gets a quarter of the RAM, between
-    1 and 16 GiB: the rest is for the Python driver, which holds the records, and for the
+    1 and 16 GiB, unless ``jvm_memory`` (``spark.driver.memory``, e.g. ``"4g"``) says
+    otherwise: the rest is for the Python driver, which holds the records, and for the
     Python workers, which grade and score batches of pairs. Shuffles get four partitions
     per core (adaptive execution merges small ones).
     """
@@ -93,7 +98,7 @@ def local_session_config(
     return {
         "spark.master": f"local[{cores}]",
         "spark.app.name": "kinlink-link",
-        "spark.driver.memory": f"{driver_mb}m",
+        "spark.driver.memory": jvm_memory or f"{driver_mb}m",
         "spark.driver.maxResultSize": "0",
         "spark.sql.shuffle.partitions": str(shuffle_partitions or max(4, 4 * cores)),
         "spark.sql.adaptive.enabled": "true",
@@ -107,7 +112,11 @@ def local_session_config(
 
 
 def local_session(
-    *, cores: int | None = None, memory_bytes: int | None = None, shuffle_partitions: int | None = None
+    *,
+    cores: int | None = None,
+    memory_bytes: int | None = None,
+    shuffle_partitions: int | None = None,
+    jvm_memory: str | None = None,
 ) -> SparkSession:
     """Start (or join) a local-mode Spark session with :func:`local_session_config`.
 
@@ -121,7 +130,7 @@ def local_session(
     from pyspark.sql import SparkSession
 
     config = local_session_config(
-        cores=cores, memory_bytes=memory_bytes, shuffle_partitions=shuffle_partitions
+        cores=cores, memory_bytes=memory_bytes, shuffle_partitions=shuffle_partitions, jvm_memory=jvm_memory
     )
     # pyspark starts its Python workers with PYSPARK_PYTHON ("python3" when unset): use
     # this interpreter, whose environment has kinlink, pandas and pyarrow.

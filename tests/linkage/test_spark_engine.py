@@ -1,10 +1,11 @@
 """The Spark engine gives the local engine's answer: the same people, ids, pairs and weights.
 
 Spark runs in local mode, one session for the module (started while the data is made).
-Two runs: the records read from Parquet and broadcast to the workers, with the relational
-second pass; and the records as a Spark DataFrame, joined to each pair (the mode for record
-sets too large to broadcast). The module is skipped only when pyspark is not installed (the
-``spark`` extra).
+Three runs: the records read from Parquet and broadcast to the workers, with the relational
+second pass; the same with the `pairs` table written by Spark to Parquet instead of
+collected (the mode for pairs too many for the driver); and the records as a Spark
+DataFrame, joined to each pair (the mode for record sets too large to broadcast). The
+module is skipped only when pyspark is not installed (the ``spark`` extra).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def linked(tmp_path_factory):
         on_spark = link_records_spark(
             str(records_path), settings, spark=spark, stated_relationships=stated, seed=42
         )
+        pairs_path = root / "pairs_out"
+        to_parquet = link_records_spark(
+            str(records_path),
+            settings,
+            spark=spark,
+            stated_relationships=stated,
+            seed=42,
+            pairs_path=pairs_path,
+        )
         spark.conf.set("spark.kinlink.broadcastBytes", "0")  # records joined to the pairs
         try:
             joined = link_records_spark(
@@ -62,7 +72,13 @@ def linked(tmp_path_factory):
         finally:
             spark.conf.unset("spark.kinlink.broadcastBytes")
         yield SimpleNamespace(
-            local=local, spark=on_spark, local_alone=local_alone, joined=joined, session=spark
+            local=local,
+            spark=on_spark,
+            local_alone=local_alone,
+            joined=joined,
+            to_parquet=to_parquet,
+            pairs_path=pairs_path,
+            session=spark,
         )
     finally:
         spark.stop()
@@ -103,6 +119,29 @@ def test_records_joined_to_the_pairs_give_the_same_answer(linked):
     pd.testing.assert_frame_equal(linked.joined.person_index, linked.local_alone.person_index)
     pd.testing.assert_frame_equal(linked.joined.pairs, linked.local_alone.pairs, check_exact=True)
     pd.testing.assert_frame_equal(linked.joined.blocking, linked.local_alone.blocking)
+
+
+def test_pairs_written_to_parquet_are_the_local_pairs(linked):
+    """Real Parquet written by Spark: the local engine's `pairs` table, row for row once sorted."""
+    result, local = linked.to_parquet, linked.local
+    assert linked.pairs_path.is_dir() and any(linked.pairs_path.glob("*.parquet"))
+    written = pd.read_parquet(linked.pairs_path)
+    keys = ["record_key_l", "record_key_r"]
+    assert not written.duplicated(keys).any()
+    expected = local.pairs.sort_values(keys, ignore_index=True)
+    got = written.sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    # nothing collected: an empty table with the same columns and types
+    assert len(result.pairs) == 0
+    pd.testing.assert_series_equal(result.pairs.dtypes, local.pairs.dtypes)
+    assert result.facts["pairs_kept"] == len(local.pairs)
+    assert result.facts["pairs_path"] == str(linked.pairs_path.resolve())
+    # the people do not depend on where the pairs went
+    pd.testing.assert_frame_equal(result.person_index, local.person_index)
+    pd.testing.assert_frame_equal(result.persons, local.persons)
+    for name, value in local.facts.items():
+        if name not in ("seconds", "pairs_kept"):
+            assert result.facts[name] == value, name
 
 
 def test_a_spark_dataframe_reaches_the_driver_in_its_order(linked):
