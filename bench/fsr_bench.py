@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in TABLES:
             shutil.copy(args.workspace / f"{name}.parquet", ws.path / f"{name}.parquet")
         shutil.copy(args.workspace / "manifest.json", ws.path / "manifest.json")
+        load_before = os.getloadavg()
         start = time.perf_counter()
         summary = run_fsr(
             ws,
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(seconds, 2),
         "per_second": round(summary.families / seconds, 2),
         "mean_pdf_kb": round(sum(pdf_kb) / max(len(pdf_kb), 1), 1),
+        # other work on the machine slows the run: note how busy it was (1, 5, 15 minutes)
+        "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -69,9 +69,10 @@ def clean_text(value: Any, limit: int = 200) -> str:
     """
     if is_missing(value):
         return ""
-    text = "".join(
-        ch if unicodedata.category(ch)[0] != "C" or ch in _KEEP_FORMAT else " " for ch in str(value)
-    )
+    text = str(value)
+    # a printable string has no control or format character (category C) to replace
+    if not text.isprintable():
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in _KEEP_FORMAT else " " for ch in text)
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: max(limit - 1, 0)].rstrip() + "…"

@@ -27,7 +27,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -509,15 +509,21 @@ class Redacted:
     purpose: Purpose
 
 
+@cache
+def _columns(name: str) -> tuple[str, ...]:
+    """The canonical columns of table ``name``."""
+    return tuple(empty_table(name).schema.names)
+
+
 def _frame(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    expected = list(empty_table(name).schema.names)
+    expected = _columns(name)
     given = tables.get(name)
     if given is None:
         return empty_table(name).to_pandas(date_as_object=True)
     missing = [c for c in expected if c not in given.columns]
     if missing:
         raise RenderError(f"table {name!r} lacks column(s) {missing}")
-    return given.reset_index(drop=True).copy()
+    return given.reset_index(drop=True)  # a copy: redaction never changes the caller's frames
 
 
 def _as_list(value: Any) -> list[str]:
@@ -562,11 +568,12 @@ def _age(dob: Any, dod: Any, as_at: dt.date | None) -> Any:
 
 def _blank(frame: pd.DataFrame, mask: pd.Series, column: str) -> int:
     """Set ``column`` to null where ``mask``; return how many non-null values were blanked."""
-    hit = mask & frame[column].notna()
+    hit = mask.to_numpy(dtype=bool) & ~pd.isna(frame[column].array)
     count = int(hit.sum())
     if count:
-        frame[column] = frame[column].astype(object)
-        frame.loc[hit, column] = None
+        values = frame[column].astype(object).to_numpy(copy=True)
+        values[hit] = None
+        frame[column] = values
     return count
 
 
@@ -605,7 +612,11 @@ def _intervention_reasons(
 
 
 def _people_with(interventions: pd.DataFrame, roles: Collection[str]) -> set[str]:
-    return set(interventions.loc[interventions["role"].isin(list(roles)), "person_id"])
+    return {
+        person
+        for person, role in zip(interventions["person_id"], interventions["role"], strict=True)
+        if isinstance(role, str) and role in roles
+    }
 
 
 def redact(
@@ -665,8 +676,10 @@ def redact(
 
     # Who is protected, judged on everything recorded (before any row is dropped).
     abuse = relationships["relationship_type"] == ABUSE_RELATIONSHIP
-    victims = _people_with(interventions, _VICTIM_ROLES) | set(relationships.loc[abuse, "person_id_to"])
-    suspects = _people_with(interventions, _SUSPECT_ROLES) | set(relationships.loc[abuse, "person_id_from"])
+    ends = zip(relationships["person_id_from"], relationships["person_id_to"], abuse, strict=True)
+    abusive = [(a, b) for a, b, hit in ends if hit]
+    victims = _people_with(interventions, _VICTIM_ROLES) | {b for _, b in abusive}
+    suspects = _people_with(interventions, _SUSPECT_ROLES) | {a for a, _ in abusive}
     looked_after = {
         person
         for person, kind, end in zip(
@@ -681,7 +694,8 @@ def redact(
     # Interventions.
     reasons = _intervention_reasons(interventions, rules, vocab)
     withheld.update(r for r in reasons if r is not None)
-    interventions = interventions.loc[[r is None for r in reasons]].reset_index(drop=True)
+    if any(r is not None for r in reasons):
+        interventions = interventions.loc[[r is None for r in reasons]].reset_index(drop=True)
     if rules.sources is not None:
         # An episode several agencies report keeps only the sources the role may see; if any
         # was cut, its agency list keeps only agencies named like a domain the role may see
@@ -710,7 +724,8 @@ def redact(
     ]
     drop = abuse & ~pd.Series(keep_abuse, index=relationships.index, dtype=bool)
     withheld[W_ABUSE] += int(drop.sum())
-    relationships = relationships.loc[~drop].reset_index(drop=True)
+    if drop.any():
+        relationships = relationships.loc[~drop].reset_index(drop=True)
     _trim_sources(relationships, "sources", rules)
     for column in ("evidence", "incident_ids"):
         _trim_refs(relationships, column, rules)

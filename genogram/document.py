@@ -17,10 +17,10 @@ import pandas as pd
 
 from genogram.access import AccessPolicy, redact
 from genogram.dot import to_dot
-from genogram.drawing import drawing_bytes, genogram_drawing, genogram_size, legend_drawing
+from genogram.drawing import _natural_drawing, _shared_legend, drawing_bytes
 from genogram.errors import RenderError
 from genogram.exports import to_gedcom, to_json
-from genogram.fsr import build_fsr
+from genogram.fsr import _build_redacted
 from genogram.graph import family_graph
 from genogram.layout import genogram_layout
 from genogram.render import geometry, pdf_to_png
@@ -89,8 +89,10 @@ class FamilySlicer:
             for name in self._BY_PAIR
             if name in self.tables
         }
+        self._to = {name: self.tables[name]["person_id_to"].to_numpy() for name in self._from}
 
     def __call__(self, family_id: str) -> dict[str, pd.DataFrame]:
+        """:func:`family_tables` of ``family_id`` (the same rows, in the same order)."""
         at = self._families.get(family_id)
         if at is None:
             raise RenderError(f"family {family_id!r} is not in the families table")
@@ -99,17 +101,31 @@ class FamilySlicer:
         out = dict(self.tables)
         out["families"] = families
 
-        def take(name: str, index: Mapping[Any, Any]) -> pd.DataFrame:
+        def rows(index: Mapping[Any, Any]) -> np.ndarray:
             hits = [index[p] for p in members if p in index]
-            rows = np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
-            return self.tables[name].iloc[rows]
+            return np.sort(np.concatenate(hits)) if hits else np.zeros(0, dtype=np.int64)
 
         for name, index in self._rows.items():
-            out[name] = take(name, index)
+            out[name] = self.tables[name].iloc[rows(index)]
+        plain = not any(pd.isna(p) for p in members)
         for name, index in self._from.items():
-            frame = take(name, index)
-            out[name] = frame[frame["person_id_to"].isin(members)]
-        return out
+            found = rows(index)
+            if plain:
+                # both ends in the family, read from the column once rather than by pandas per call
+                to = self._to[name]
+                out[name] = self.tables[name].iloc[found[[to[r] in members for r in found]]]
+            else:
+                frame = self.tables[name].iloc[found]
+                out[name] = frame[frame["person_id_to"].isin(members)]
+        return _FamilyRows(out, family_id)
+
+
+class _FamilyRows(dict[str, pd.DataFrame]):
+    """What :func:`family_tables` returns for ``family_id``, marked so it is not sliced again."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], family_id: str) -> None:
+        super().__init__(tables)
+        self.family_id = family_id
 
 
 def family_outputs(
@@ -152,7 +168,8 @@ def family_outputs(
     if unknown:
         raise RenderError(f"unknown output format(s) {unknown}; expected some of {list(FORMATS)}")
     policy.check(role, purpose)
-    tables = family_tables(tables, family_id)
+    if not (isinstance(tables, _FamilyRows) and tables.family_id == family_id):
+        tables = family_tables(tables, family_id)
     redacted = redact(tables, policy, role, purpose, vocabulary=vocabulary, as_at=as_at)
     graph = family_graph(redacted.tables, family_id, as_at=as_at, subject=subject, vocabulary=vocabulary)
     layout = genogram_layout(graph)
@@ -160,17 +177,15 @@ def family_outputs(
     files: dict[str, bytes] = {}
     drawing = legend = None
     if {"pdf", "svg", "png"} & set(formats):
-        geo = geometry(dot_source)
-        width, height = genogram_size(graph, geo, layout=layout)
-        if width > 0:
-            drawing = genogram_drawing(graph, geo, width=width, height=height, layout=layout)
-            legend = legend_drawing(graph)
+        # genogram_drawing at genogram_size, drawn once
+        drawing = _natural_drawing(graph, geometry(dot_source), layout=layout)
+        if drawing is not None:
+            legend = _shared_legend(graph)
     if "pdf" in formats:
-        files["pdf"] = build_fsr(
-            tables,
+        # build_fsr would redact the same rows again; the FSR is drawn from this redaction
+        files["pdf"] = _build_redacted(
+            redacted,
             family_id,
-            role=role,
-            purpose=purpose,
             policy=policy,
             as_at=as_at,
             produced=produced,

@@ -20,7 +20,8 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,6 +400,23 @@ def genogram_size(
     if not math.isfinite(scene.x0):
         return (0.0, 0.0)
     return (scene.x1 - scene.x0 + 2 * _MARGIN, scene.y1 - scene.y0 + 2 * _MARGIN)
+
+
+def _natural_drawing(
+    G: nx.MultiDiGraph, geometry: Mapping[str, Any], *, layout: GenogramLayout | None = None
+) -> Drawing | None:
+    """The genogram at its natural size (:func:`genogram_size`), or None when it is empty.
+
+    The same drawing as :func:`genogram_drawing` at ``genogram_size(...)``, from one pass
+    over the family instead of two.
+    """
+    scene = _scene(G, geometry, layout)
+    if not math.isfinite(scene.x0):
+        return None
+    width, height = scene.x1 - scene.x0 + 2 * _MARGIN, scene.y1 - scene.y0 + 2 * _MARGIN
+    if width <= 0:
+        return None
+    return _fit(scene, width, height)
 
 
 def _scene(G: nx.MultiDiGraph, geometry: Mapping[str, Any], layout: GenogramLayout | None) -> _Scene:
@@ -891,19 +909,56 @@ def legend_drawing(G: nx.MultiDiGraph | None = None, *, width: float = 520.0, co
     columns
         Columns of symbol entries.
     """
+    keys, codes = _legend_entries(G)
+    return _legend(keys, codes, width, columns)
+
+
+def _legend_entries(G: nx.MultiDiGraph | None) -> tuple[tuple[str, ...], tuple[Badge, ...]]:
+    """What a legend shows for ``G``: the symbol entries, and one badge per code (by code)."""
+    keys = tuple(k for k in _LEGEND_KEYS if k in _used(G))
+    badges: dict[str, Badge] = {}
+    if G is not None:
+        for _, attrs in G.nodes(data=True):
+            for b in attrs.get("badges") or []:
+                badges.setdefault(b.code, b)
+    return keys, tuple(badges[code]._replace(open=True) for code in sorted(badges))
+
+
+_LEGENDS = threading.local()
+_LEGENDS_KEPT = 256
+
+
+def _shared_legend(G: nx.MultiDiGraph | None, *, width: float = 520.0, columns: int = 3) -> Drawing:
+    """:func:`legend_drawing` of ``G``, built once per thread for each different legend.
+
+    A legend depends only on which symbols and badge codes appear, so families share a few
+    hundred legends at most. The drawing holds no personal data. Each thread keeps its own
+    (a Drawing is marked while it is drawn, so two threads must not draw the same one).
+    """
+    keys, codes = _legend_entries(G)
+    kept: OrderedDict[Any, Drawing] | None = getattr(_LEGENDS, "kept", None)
+    if kept is None:
+        kept = _LEGENDS.kept = OrderedDict()
+    key = (keys, codes, width, columns)
+    drawing = kept.get(key)
+    if drawing is None:
+        drawing = kept[key] = _legend(keys, codes, width, columns)
+        if len(kept) > _LEGENDS_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(key)
+    return drawing
+
+
+def _legend(keys: Sequence[str], codes: Sequence[Badge], width: float, columns: int) -> Drawing:
+    """The legend of :func:`legend_drawing` from its entries."""
     register_fonts()
-    keys = [k for k in _LEGEND_KEYS if k in _used(G)]
     col_w = width / columns
     text_w = col_w - 38
     size = 6.8
     entries: list[tuple[list[Any], list[str]]] = []
     for key in keys:
         entries.append((_legend_sample(key, 0, 0), wrap(_LEGEND_TEXT[key], size, text_w, max_lines=3)))
-    badges: dict[str, Badge] = {}
-    if G is not None:
-        for _, attrs in G.nodes(data=True):
-            for b in attrs.get("badges") or []:
-                badges.setdefault(b.code, b)
     style_entries = [
         (Badge("CP", "red", "", True), "Red: square corners, dark fill"),
         (Badge("EX", "amber", "", True), "Amber: rounded corners, light fill"),
@@ -941,16 +996,15 @@ def legend_drawing(G: nx.MultiDiGraph | None = None, *, width: float = 520.0, co
         30,
     )
     code_entries = []
-    for code in sorted(badges):
-        b = badges[code]
+    for b in codes:
         text = f"{clean_text(b.label)} ({_RAG_WORD.get(b.rag, b.rag)})"
-        code_entries.append((b, text, badge_width(code)))
+        code_entries.append((b, text, badge_width(b.code)))
     if code_entries:
         sample_w = max(bw for *_, bw in code_entries) + 2
         place(
             [
                 (
-                    [*_badge_shapes(2, -BADGE_HEIGHT / 2, b._replace(open=True))],
+                    [*_badge_shapes(2, -BADGE_HEIGHT / 2, b)],
                     wrap(text, size, col_w - sample_w - 10, max_lines=3),
                 )
                 for b, text, _ in code_entries

@@ -2,10 +2,13 @@
 
 :func:`build_fsr` takes the **raw** canonical tables and redacts them itself
 (:func:`genogram.access.redact`) before anything is laid out, so no caller can produce an
-unredacted FSR by forgetting a step. The PDF is built with ReportLab Platypus, in the
-embedded DejaVu Sans fonts (text selectable, every glyph embedded), in ReportLab's
-invariant mode: the same input gives the same bytes, and only the production date passed in
-changes them.
+unredacted FSR by forgetting a step. (:func:`genogram.document.family_outputs`, which has
+just redacted the family's rows for the genogram, hands that redaction to the private
+:func:`_build_redacted` rather than redact the same rows twice.)
+
+The PDF is built with ReportLab Platypus, in the embedded DejaVu Sans fonts (text selectable,
+every glyph embedded), in ReportLab's invariant mode: the same input gives the same bytes,
+and only the production date passed in changes them.
 
 Sections
 --------
@@ -31,9 +34,12 @@ import datetime as dt
 import functools
 import io
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from reportlab.graphics.shapes import Drawing
@@ -43,6 +49,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.pagesizes import landscape as landscape_size
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -59,7 +66,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus.flowables import HRFlowable
+from reportlab.platypus.paraparser import ParaFrag
 
+from genogram._frames import records_by_index, rows
 from genogram._pdf import (
     FONT,
     FONT_BOLD,
@@ -214,6 +223,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.4, leading=9.4, textColor=GREY),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.6, leading=9.4, spaceAfter=0),
+        "muted": ParagraphStyle(
+            "muted", parent=body, fontSize=7.6, leading=9.4, spaceAfter=0, textColor=GREY
+        ),
         "head": ParagraphStyle(
             "head",
             parent=body,
@@ -271,29 +283,261 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str, style: str = "cell") -> Paragraph:
-    """A Paragraph of markup built only from :func:`markup`-escaped pieces."""
-    return Paragraph(text, _styles()[style])
+class _Para(Paragraph):
+    """A Paragraph that lays its lines out once per width.
+
+    A Table measures each cell to size its rows and measures it again to draw it, and a
+    frame or KeepTogether may ask twice too; the lines depend only on the width (and the
+    text and style, which do not change), so a second ask at the same width is answered
+    from the first.
+    """
+
+    _wrapped: tuple[float, tuple[float, float]] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        # (split() drops the lines when the paragraph cannot be split; then lay out again)
+        if self._wrapped is not None and self._wrapped[0] == availWidth and hasattr(self, "blPara"):
+            return self._wrapped[1]
+        size = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, size)
+        return size
+
+
+def _p(text: str, style: str = "cell", *, shared: bool = False) -> Paragraph:
+    """A Paragraph of markup built only from :func:`markup`-escaped pieces.
+
+    ``shared`` for markup that recurs from family to family and holds no personal data
+    (headings, the module's wording, chips with a vocabulary label): it is read once.
+    """
+    if shared:
+        return _shared_para(text, style)
+    return _Para(text, _styles()[style])
 
 
 def _prose(text: str, style: str = "body") -> Paragraph:
     """A Paragraph of the module's own wording (escaped, never cut)."""
-    return Paragraph(markup(text, 5000), _styles()[style])
+    return _shared_para(markup(text, 5000), style)
+
+
+#: Markup read once: (markup, style name) -> the Paragraph's text and fragments.
+_READ: OrderedDict[tuple[str, str], tuple[str, list[ParaFrag]]] = OrderedDict()
+_READ_KEPT = 1024
+_READ_LOCK = threading.Lock()
+
+
+def _shared_para(text: str, style_name: str) -> Paragraph:
+    """``_Para(text, style)``, reading the markup only the first time it is seen.
+
+    Reading markup (ReportLab's parser) costs more than laying it out. The fragments read are
+    kept as they came from the parser and each Paragraph gets its own copy, so a paragraph
+    built from them is the one a fresh reading gives.
+    """
+    style = _styles()[style_name]
+    key = (text, style_name)
+    with _READ_LOCK:
+        kept = _READ.get(key)
+        if kept is not None:
+            _READ.move_to_end(key)
+    if kept is not None:
+        return _Para(kept[0], style, frags=_fresh(kept[1]))
+    para = _Para(text, style)
+    if para.style is style and para.bulletText is None and all(type(f) is ParaFrag for f in para.frags):
+        with _READ_LOCK:
+            _READ[key] = (para.text, _fresh(para.frags))
+            if len(_READ) > _READ_KEPT:
+                _READ.popitem(last=False)
+    return para
+
+
+def _fresh(frags: Sequence[ParaFrag]) -> list[ParaFrag]:
+    """Copies of parsed fragments: each its own object, with its own lists."""
+    out = []
+    for frag in frags:
+        copy = frag.clone()
+        for name, value in copy.__dict__.items():
+            if isinstance(value, list):
+                copy.__dict__[name] = list(value)
+        out.append(copy)
+    return out
 
 
 def _rows(frame: pd.DataFrame) -> Iterator[Any]:
-    """The rows of ``frame`` as named tuples."""
-    return frame.itertuples(index=False)
+    """The rows of ``frame`` as named tuples (``itertuples(index=False)``, at less cost)."""
+    return rows(frame)
 
 
-def _t(value: Any, style: str = "cell", limit: int = 200) -> Paragraph:
-    """A Paragraph of plain text (escaped)."""
-    return Paragraph(markup(value, limit) or "—", _styles()[style])
+@dataclass(frozen=True)
+class _Plain:
+    """Plain text for a table cell, set in one of :func:`_styles` (see :func:`_cells`)."""
+
+    text: str
+    style: str = "cell"
+
+
+def _t(value: Any, style: str = "cell", limit: int = 200) -> _Plain:
+    """A table cell of plain text (cleaned; a dash when empty)."""
+    return _Plain(clean_text(value, limit) or "—", style)
+
+
+def _plain(text: str, style: str = "cell") -> _Plain | Paragraph:
+    """A table cell showing ``text`` (already clean) as it is; an empty Paragraph if it is empty."""
+    return _Plain(text, style) if text else _Para("", _styles()[style])
+
+
+#: How far (points) a line of a plain cell stays inside its column (see :func:`_cells`).
+_FIT_SLACK = 0.01
+
+
+def _lines(text: str, style: ParagraphStyle, width: float) -> list[str] | None:
+    """``text`` broken into lines as a Paragraph in ``style`` breaks it at ``width``, or None.
+
+    The Paragraph's own rule for one run of plain text: words (split at spaces) fill a line
+    while they fit, a word that does not starts the next line. None when the Paragraph could
+    do anything else: a word wider than the column (it would be split), or a line so near
+    the width that the Paragraph might squeeze its spaces to fit one more word.
+    """
+    font, size = style.fontName, style.fontSize
+    space = stringWidth(" ", font, size)
+    squeeze = style.spaceShrinkage * space
+    lines: list[str] = []
+    line: list[str] = []
+    used = -space
+    for word in text.split(" "):
+        wide = stringWidth(word, font, size)
+        if wide > width - _FIT_SLACK:
+            return None
+        after = used + space + wide
+        if after <= width - _FIT_SLACK:
+            line.append(word)
+            used = after
+        elif line and after > width + squeeze * len(line) + _FIT_SLACK:
+            lines.append(" ".join(line))
+            line, used = [word], wide
+        else:
+            return None
+    lines.append(" ".join(line))
+    return lines
+
+
+def _cells(
+    data: list[list[Any]], widths: Sequence[float], padding: float
+) -> tuple[list[list[Any]], list[tuple[Any, ...]]]:
+    """Table data with each :class:`_Plain` cell made a string or a Paragraph, and their styles.
+
+    A Paragraph costs far more to build, measure and draw than a string, and for plain text
+    the Table draws a string at the very spot the Paragraph would, line for line (same
+    font, size, colour and leading, first baseline one font size below the top). So a plain
+    text becomes a string, broken into the lines the Paragraph would make at the column
+    width (less ``padding``, both sides), with its style set on the cell; text whose lines
+    are not certain (see :func:`_lines`) stays a Paragraph. The commands returned set the body
+    style on every cell and any other style on its own.
+    """
+    styles = _styles()
+    base = styles["cell"]
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), base.fontName, base.fontSize, base.leading),
+        ("TEXTCOLOR", (0, 0), (-1, -1), base.textColor),
+    ]
+    room = [w - padding for w in widths]
+    for r, row in enumerate(data):
+        for c, cell in enumerate(row):
+            if type(cell) is not _Plain:
+                continue
+            style = styles[cell.style]
+            if cell.text != " ".join(cell.text.split()):
+                lines: list[str] | None = None  # spacing the Paragraph would tidy
+            elif stringWidth(cell.text, style.fontName, style.fontSize) <= room[c] - _FIT_SLACK:
+                lines = [cell.text]
+            else:
+                lines = _lines(cell.text, style, room[c])
+            if lines is None:
+                row[c] = _Para(escape(cell.text), style)
+                continue
+            row[c] = "\n".join(lines)
+            if cell.style != "cell":
+                commands += [
+                    ("FONT", (c, r), (c, r), style.fontName, style.fontSize, style.leading),
+                    ("TEXTCOLOR", (c, r), (c, r), style.textColor),
+                ]
+    return data, commands
+
+
+class _Table(Table):
+    """A Table that writes each run of string cells in one PDF text object.
+
+    The Table draws each string cell with ``canvas.drawString``: a text object of its own,
+    and a width measured and thrown away, per cell. These cells are written instead where
+    and as the Table writes them (left-aligned at the left padding, the first baseline one
+    font size below the top padding, each line one leading lower, in the cell's font and
+    colour), consecutive ones in one text object, in the Table's own order (so text is read
+    and selected in the same order); a cell of any other kind or alignment is drawn by the
+    Table itself.
+    """
+
+    _strings: list[tuple[Any, float, float, list[str]]]
+
+    def draw(self) -> None:
+        self._strings = []
+        super().draw()
+
+    def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:
+        if (
+            type(cellval) is not str
+            or cellstyle.alignment != "LEFT"
+            or cellstyle.valign != "TOP"
+            or cellstyle.direction
+            or cellstyle.shaping
+        ):
+            self._write_strings()
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        x = pos[0] + cellstyle.leftPadding
+        y = pos[1] + size[1] - cellstyle.topPadding - cellstyle.fontsize
+        self._strings.append((cellstyle, x, y, cellval.split("\n")))
+
+    def _drawLines(self) -> None:
+        self._write_strings()
+        super()._drawLines()
+
+    def _write_strings(self) -> None:
+        if not self._strings:
+            return
+        canvas = self.canv
+        canvas.saveState()
+        text = canvas.beginText()
+        font: tuple[Any, ...] | None = None
+        colour: Any = None
+        for style, x, y, lines in self._strings:
+            if (style.fontname, style.fontsize, style.leading) != font:
+                font = (style.fontname, style.fontsize, style.leading)
+                text.setFont(*font)
+            if colour is None or style.color != colour:
+                colour = style.color
+                text.setFillColor(colour)
+            for line in lines:
+                text.setTextOrigin(x, y)
+                text.textOut(line)
+                y -= style.leading
+        canvas.drawText(text)
+        canvas.restoreState()
+        self._strings = []
+
+
+_TABLE_STYLE: tuple[tuple[Any, ...], ...] = (
+    ("BACKGROUND", (0, 0), (-1, 0), _NAVY),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LINEBELOW", (0, 0), (-1, -1), 0.35, _RULE),
+    ("BOX", (0, 0), (-1, -1), 0.5, _RULE),
+    ("TOPPADDING", (0, 0), (-1, -1), 2.4),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
+)
 
 
 def _table(
     header: Sequence[str],
-    rows: Sequence[Sequence[Flowable]],
+    rows: Sequence[Sequence[Flowable | _Plain]],
     widths: Sequence[float],
     *,
     extra: Sequence[tuple[Any, ...]] = (),
@@ -301,21 +545,12 @@ def _table(
 ) -> Table:
     """A long table that splits across pages with its header repeated."""
     data: list[list[Any]] = [[_t(h, "head") for h in header], *[list(r) for r in rows]]
-    style: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), _NAVY),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.35, _RULE),
-        ("BOX", (0, 0), (-1, -1), 0.5, _RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
-        ("FONT", (0, 0), (-1, -1), FONT, 7.6),
-    ]
+    data, fonts = _cells(data, widths, 2 * 3.5)
+    style: list[tuple[Any, ...]] = [*_TABLE_STYLE, *fonts]
     if zebra:
         style += [("BACKGROUND", (0, r), (-1, r), _ZEBRA) for r in range(2, len(data), 2)]
     style += list(extra)
-    table = Table(data, colWidths=list(widths), repeatRows=1, splitByRow=1, hAlign="LEFT")
+    table = _Table(data, colWidths=list(widths), repeatRows=1, splitByRow=1, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return table
 
@@ -324,17 +559,23 @@ def _heading(number: int, title: str) -> list[Flowable]:
     rule = HRFlowable(width="100%", thickness=0.8, color=_NAVY, spaceBefore=0, spaceAfter=5)
     rule.keepWithNext = 1
     # a section starts on a new page rather than leave its heading alone at the foot of one
-    return [CondPageBreak(120), _p(f"{number}. {markup(title)}", "h1"), rule]
+    return [CondPageBreak(120), _p(f"{number}. {markup(title)}", "h1", shared=True), rule]
+
+
+# Colours in Paragraph markup as 0x literals: ReportLab reads "#RRGGBB" only after trying
+# several other notations, and reading the colours was most of the cost of a chip.
+_INK = INK.hexval()  # 0x1a1a1a
+_MUTED = GREY.hexval()  # 0x5f6368
 
 
 def _chip(badge: str, rag: str) -> str:
     """A RAG chip in Paragraph markup: a colour plus the letter, so it survives greyscale."""
-    fill = RAG_FILL.get(rag, RAG_FILL["amber"]).hexval()[2:]
-    edge = RAG_EDGE.get(rag, RAG_EDGE["amber"]).hexval()[2:]
+    fill = RAG_FILL.get(rag, RAG_FILL["amber"]).hexval()
+    edge = RAG_EDGE.get(rag, RAG_EDGE["amber"]).hexval()
     letter = RAG_LETTER.get(rag, "?")
     return (
-        f'<font backColor="#{fill}" color="#1A1A1A"><b>&nbsp;{markup(badge, 12)}&nbsp;'
-        f'<font color="#{edge}">{letter}</font>&nbsp;</b></font>'
+        f'<font backColor="{fill}" color="{_INK}"><b>&nbsp;{markup(badge, 12)}&nbsp;'
+        f'<font color="{edge}">{letter}</font>&nbsp;</b></font>'
     )
 
 
@@ -493,7 +734,7 @@ class _Family:
 
     def __post_init__(self) -> None:
         self.people = {
-            str(k): {str(c): x for c, x in v.items()} for k, v in self.persons.to_dict("index").items()
+            str(k): {str(c): x for c, x in v.items()} for k, v in records_by_index(self.persons).items()
         }
         rel = self.relationships
         for a, b, kind in zip(
@@ -505,6 +746,11 @@ class _Family:
     @property
     def interventions(self) -> pd.DataFrame:
         return self.red.tables["interventions"]
+
+    @functools.cached_property
+    def intervention_rows(self) -> list[Any]:
+        """The interventions as named tuples, in table order."""
+        return list(_rows(self.interventions))
 
     @property
     def relationships(self) -> pd.DataFrame:
@@ -542,7 +788,7 @@ class _Family:
     def died_note(self, pid: str) -> str:
         """A grey "died 2019" line (markup) for a deceased person, else ""."""
         dod = _date(self.people[pid]["dod"])
-        return f'<br/><font size="6.6" color="#5F6368">died {dod.year}</font>' if dod else ""
+        return f'<br/><font size="6.6" color="{_MUTED}">died {dod.year}</font>' if dod else ""
 
     def identifiers(self, pid: str) -> str:
         """NHS number and UPN as escaped markup ("" when the role sees none)."""
@@ -631,9 +877,12 @@ class _Family:
 
 
 def _order(persons: pd.DataFrame, roles: Mapping[str, str], subject: str | None) -> list[str]:
+    ages = dict(zip(persons.index, persons["age"], strict=True))
+    dobs = dict(zip(persons.index, persons["dob"], strict=True))
+
     def key(pid: str) -> tuple[Any, ...]:
-        age: Any = persons.loc[pid, "age"]
-        dob = _date(persons.loc[pid, "dob"])
+        age: Any = ages[pid]
+        dob = _date(dobs[pid])
         years = -1 if is_missing(age) else int(age)
         return (
             0 if pid == subject else 1,
@@ -665,9 +914,11 @@ def _prepare(
         raise RenderError("the subject child is not a member of the family")
     members = set(persons.index)
     rel = red.tables["relationships"]
-    rel = rel.loc[rel["person_id_from"].isin(members) & rel["person_id_to"].isin(members)].reset_index(
-        drop=True
-    )
+    inside = [
+        a in members and b in members for a, b in zip(rel["person_id_from"], rel["person_id_to"], strict=True)
+    ]
+    if not all(inside):
+        rel = rel.loc[inside].reset_index(drop=True)
     tables = dict(red.tables)
     tables["relationships"] = rel
     red = Redacted(tables=tables, withheld=red.withheld, role=red.role, purpose=red.purpose)
@@ -698,6 +949,11 @@ def _badge(vocab: InterventionVocabulary, kind: str, role: Any) -> tuple[str, st
 
 def _describe(row: Any) -> str:
     """Category and role of an intervention, in words (escaped markup)."""
+    return escape(_description(row))
+
+
+def _description(row: Any) -> str:
+    """Category and role of an intervention, in words (plain text)."""
     parts = []
     category = clean_text(row.category, 80)
     if category:
@@ -708,7 +964,7 @@ def _describe(row: Any) -> str:
     risk = clean_text(row.risk, 40)
     if risk:
         parts.append(f"risk: {risk}")
-    return markup("; ".join(parts))
+    return clean_text("; ".join(parts))
 
 
 # --------------------------------------------------------------------------- sections
@@ -723,9 +979,9 @@ def _identification(
 ) -> list[Flowable]:
     rules, purpose = fam.red.role, fam.red.purpose
     if fam.subject is not None:
-        subject = f"{markup(fam.name(fam.subject))} ({markup(fam.age_text(fam.subject))})"
+        subject = _plain(f"{fam.name(fam.subject)} ({fam.age_text(fam.subject)})")
     else:
-        subject = "All children of the family"
+        subject = _plain("All children of the family")
     sources = sorted(
         (s for s in data_as_at if rules.may_see_source(str(s))),
         key=lambda s: (_label(_SOURCE_LABELS, s).lower(), str(s)),
@@ -734,24 +990,25 @@ def _identification(
         f"{markup(_label(_SOURCE_LABELS, s))}: {markup(format_date(data_as_at[s], 'not recorded'))}"
         for s in sources
     )
-    rows = [
-        ("Family reference", markup(fam.family_id, 80)),
+    rows: list[tuple[str, _Plain | Paragraph]] = [
+        ("Family reference", _plain(clean_text(fam.family_id, 80))),
         ("Subject child", subject),
-        ("Date produced", markup(format_date(produced))),
-        ("Information as at", markup(format_date(fam.as_at))),
-        ("Produced for", f"{markup(rules.label)} — {markup(purpose.label)}"),
+        ("Date produced", _plain(format_date(produced))),
+        ("Information as at", _plain(format_date(fam.as_at))),
+        ("Produced for", _plain(f"{clean_text(rules.label)} — {clean_text(purpose.label)}")),
         (
             "Access policy",
-            f"version {policy.version}; role {markup(rules.key)}; purpose {markup(purpose.key)}",
+            _plain(
+                f"version {policy.version}; role {clean_text(rules.key)}; purpose {clean_text(purpose.key)}"
+            ),
         ),
-        ("Data as at, by source", as_at_rows or "No source dates given"),
-        ("Family members", str(len(fam.persons))),
+        ("Data as at, by source", _p(as_at_rows or "No source dates given")),
+        ("Family members", _plain(str(len(fam.persons)))),
     ]
-    table = Table(
-        [[_t(k, "group"), _p(v)] for k, v in rows],
-        colWidths=[42 * mm, _FRAME_W - 42 * mm],
-        hAlign="LEFT",
-    )
+    widths = [42 * mm, _FRAME_W - 42 * mm]
+    # left and right padding are the Table's default, 6 points
+    data, fonts = _cells([[_t(k, "group"), v] for k, v in rows], widths, 2 * 6)
+    table = _Table(data, colWidths=widths, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
@@ -760,12 +1017,12 @@ def _identification(
                 ("BACKGROUND", (0, 0), (0, -1), _BOX),
                 ("TOPPADDING", (0, 0), (-1, -1), 2.4),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
-                ("FONT", (0, 0), (-1, -1), FONT, 7.6),
+                *fonts,
             ]
         )
     )
     return [
-        _p("Family Summary Record", "title"),
+        _p("Family Summary Record", "title", shared=True),
         _p(
             f"Family {markup(fam.family_id, 80)} · {markup(rules.label)} · {markup(purpose.label)}",
             "subtitle",
@@ -780,11 +1037,14 @@ def _at_a_glance(fam: _Family) -> list[Flowable]:
     rows = []
     any_current = False
     recent_from = fam.as_at - dt.timedelta(days=365)
+    # one (stable) sort, then each person's rows in that order
+    by_person: dict[Any, list[Any]] = {}
+    for row in _rows(iv.sort_values(["start_date", "event_type", "intervention_id"])):
+        by_person.setdefault(row.person_id, []).append(row)
     for pid in fam.order:
-        mine = iv.loc[iv["person_id"] == pid].sort_values(["start_date", "event_type", "intervention_id"])
         statutory: list[str] = []
         other: list[str] = []
-        for row in _rows(mine):
+        for row in by_person.get(pid, ()):
             badge, rag = _badge(fam.vocab, row.event_type, row.role)
             label = markup(_type_label(fam.vocab, row.event_type))
             detail = _describe(row)
@@ -799,11 +1059,13 @@ def _at_a_glance(fam: _Family) -> list[Flowable]:
         any_current = any_current or bool(statutory or other)
         rows.append(
             [
-                _p(markup(fam.name(pid)) + fam.died_note(pid)),
+                _p(markup(fam.name(pid)) + fam.died_note(pid))
+                if fam.died_note(pid)
+                else _plain(fam.name(pid)),
                 _t(fam.relation(pid)),
                 _t("" if fam.age(pid) is None else str(fam.age(pid)), limit=10),
-                _p("<br/>".join(statutory) or '<font color="#5F6368">none recorded</font>'),
-                _p("<br/>".join(other) or '<font color="#5F6368">none recorded</font>'),
+                _p("<br/>".join(statutory)) if statutory else _Plain("none recorded", "muted"),
+                _p("<br/>".join(other)) if other else _Plain("none recorded", "muted"),
             ]
         )
     intro = (
@@ -869,12 +1131,15 @@ def _household_composition(fam: _Family) -> list[Flowable]:
         for pid in groups[home]:
             start = since.get((home or "", pid))
             ids = fam.identifiers(pid)
-            name = markup(fam.name(pid)) + (
-                f'<br/><font size="6.6" color="#5F6368">{ids}</font>' if ids else ""
-            )
+            if ids:
+                name: _Plain | Paragraph = _p(
+                    f'{markup(fam.name(pid))}<br/><font size="6.6" color="{_MUTED}">{ids}</font>'
+                )
+            else:
+                name = _Plain(fam.name(pid))
             rows.append(
                 [
-                    _p(name),
+                    name,
                     _t(fam.relation(pid)),
                     _t(fam.age_text(pid)),
                     _t(fam.sex(pid)),
@@ -973,7 +1238,7 @@ def _genogram(fam: _Family, genogram: Drawing | None, legend: Drawing | None) ->
             picture += [Spacer(1, 4), _FitDrawing(legend, max_height=_FRAME_H * 0.22)]
         out = [out[0], KeepTogether([*out[1:], *picture])]
     rows = _relationship_rows(fam)
-    out.append(_p("Key relationships", "h2"))
+    out.append(_p("Key relationships", "h2", shared=True))
     if rows:
         widths = [31 * mm, 38 * mm, 31 * mm, 27 * mm, _FRAME_W - 127 * mm]
         out.append(_table(["Person", "Relationship", "Person", "Dates", "Basis"], rows, widths))
@@ -1005,14 +1270,18 @@ def _agencies(fam: _Family) -> list[Flowable]:
     rows = []
     for agency in sorted(per_agency):
         e = per_agency[agency]
-        involvement = "<br/>".join(
-            f"{markup(t)}{' <b>(current)</b>' if cur else ''}" for t, cur in e["types"].items()
-        )
+        types = list(e["types"].items())
+        if len(types) == 1 and not types[0][1]:
+            involvement: _Plain | Paragraph = _plain(clean_text(types[0][0]))
+        else:
+            involvement = _p(
+                "<br/>".join(f"{markup(t)}{' <b>(current)</b>' if cur else ''}" for t, cur in types)
+            )
         people = sorted(e["people"], key=lambda p: fam.order.index(p) if p in fam.order else 999)
         rows.append(
             [
                 _t(agency),
-                _p(involvement),
+                involvement,
                 _t(", ".join(fam.name(p) for p in people), limit=2000),
                 _t(format_date(e["since"], "—")),
                 _t(", ".join(e["workers"]) or "none recorded"),
@@ -1033,9 +1302,8 @@ def _agencies(fam: _Family) -> list[Flowable]:
 
 
 def _lead_practitioner(fam: _Family) -> str:
-    iv = fam.interventions
     best: tuple[Any, ...] | None = None
-    for row in _rows(iv):
+    for row in fam.intervention_rows:
         worker = clean_text(row.lead_practitioner, 80)
         if not worker or not fam.is_current(row):
             continue
@@ -1068,7 +1336,8 @@ def _lead_practitioner(fam: _Family) -> str:
 
 def _timeline(fam: _Family) -> list[Flowable]:
     iv = fam.interventions
-    people = [pid for pid in fam.order if (iv["person_id"] == pid).any()]
+    involved = {row.person_id for row in fam.intervention_rows}
+    people = [pid for pid in fam.order if pid in involved]
     lanes = [(pid, f"{fam.name(pid)}") for pid in people]
     out = _heading(5, "Intervention timeline")
     out.append(
@@ -1100,14 +1369,13 @@ def _timeline(fam: _Family) -> list[Flowable]:
 
 
 def _chronology(fam: _Family) -> list[Flowable]:
-    iv = fam.interventions
-    events: list[tuple[dt.date, int, str, str, list[Flowable]]] = []
-    for row in _rows(iv):
+    events: list[tuple[dt.date, int, str, str, list[Flowable | _Plain]]] = []
+    for row in fam.intervention_rows:
         start, end = _date(row.start_date), _date(row.end_date)
         label = _type_label(fam.vocab, row.event_type)
         badge, rag = _badge(fam.vocab, row.event_type, row.role)
         agencies = ", ".join(sorted({_label(_AGENCY_LABELS, a) for a in _as_list(row.agencies)}))
-        detail = _describe(row)
+        detail = _description(row)
         point = row.event_type in POINT_TYPES
         if start is not None:
             status = (
@@ -1115,7 +1383,7 @@ def _chronology(fam: _Family) -> list[Flowable]:
                 if point
                 else ("ongoing" if end is None or end > fam.as_at else f"ended {format_date(end)}")
             )
-            text = "; ".join(t for t in (detail, markup(status)) if t)
+            text = "; ".join(t for t in (detail, status) if t)
             events.append(
                 (
                     start,
@@ -1125,9 +1393,9 @@ def _chronology(fam: _Family) -> list[Flowable]:
                     [
                         _t(format_date(start)),
                         _t(fam.name(row.person_id)),
-                        _p(f"{_chip(badge, rag)} {markup(label)}"),
+                        _p(f"{_chip(badge, rag)} {markup(label)}", shared=True),
                         _t(agencies),
-                        _p(text or "—"),
+                        _Plain(text or "—"),
                     ],
                 )
             )
@@ -1142,9 +1410,9 @@ def _chronology(fam: _Family) -> list[Flowable]:
                     [
                         _t(format_date(end)),
                         _t(fam.name(row.person_id)),
-                        _p(f"{_chip(badge, rag)} {markup(label)} ended"),
+                        _p(f"{_chip(badge, rag)} {markup(label)} ended", shared=True),
                         _t(agencies),
-                        _p("—"),
+                        _Plain("—"),
                     ],
                 )
             )
@@ -1404,9 +1672,48 @@ def build_fsr(
     policy.check(role, purpose)  # refuse before touching any data
     if not 0 <= confidence_threshold <= 1:
         raise RenderError(f"confidence_threshold must be between 0 and 1, got {confidence_threshold}")
-    register_fonts()
     vocab = vocabulary if vocabulary is not None else default_vocabulary()
     red = redact(_family_tables(tables, family_id), policy, role, purpose, vocabulary=vocab, as_at=as_at)
+    return _build_redacted(
+        red,
+        family_id,
+        policy=policy,
+        as_at=as_at,
+        produced=produced,
+        data_as_at=data_as_at,
+        genogram=genogram,
+        legend=legend,
+        subject=subject,
+        vocabulary=vocab,
+        confidence_threshold=confidence_threshold,
+    )
+
+
+def _build_redacted(
+    red: Redacted,
+    family_id: str,
+    *,
+    policy: AccessPolicy,
+    as_at: dt.date,
+    produced: dt.date,
+    data_as_at: Mapping[str, dt.date],
+    genogram: Drawing | None,
+    legend: Drawing | None,
+    subject: str | None = None,
+    vocabulary: InterventionVocabulary | None = None,
+    confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
+) -> bytes:
+    """:func:`build_fsr` from tables :func:`genogram.access.redact` already returned.
+
+    For :func:`genogram.document.family_outputs`, which redacts one family's rows once and
+    draws every output from them. ``red`` must be ``redact``'s answer for ``family_id``'s
+    rows, with this ``policy``, ``as_at`` and ``vocabulary``.
+    """
+    if not 0 <= confidence_threshold <= 1:
+        raise RenderError(f"confidence_threshold must be between 0 and 1, got {confidence_threshold}")
+    role = red.role.key
+    register_fonts()
+    vocab = vocabulary if vocabulary is not None else default_vocabulary()
     fam = _prepare(red, family_id, subject, as_at, vocab, confidence_threshold)
 
     story: list[Flowable] = []

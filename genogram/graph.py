@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 import pandas as pd
 
+from genogram._frames import records
 from genogram.errors import RenderError
 from ingest.schema import FAMILY_ROLES
 from ingest.vocabulary import InterventionVocabulary, load_vocabulary
@@ -170,10 +171,15 @@ def _shipped_vocabulary() -> InterventionVocabulary:
     return load_vocabulary(DEFAULT_VOCABULARY_PATH)
 
 
+def _where(frame: pd.DataFrame, keep: list[bool]) -> pd.DataFrame:
+    """``frame[keep]``; ``frame`` itself when every row is kept (as for one family's tables)."""
+    return frame if all(keep) else frame[keep]
+
+
 def _rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
     if frame is None or frame.empty:
         return []
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): v for k, v in row.items()} for row in records(frame)]
 
 
 def _badges(
@@ -302,7 +308,7 @@ def family_graph(
     vocabulary = vocabulary if vocabulary is not None else _shipped_vocabulary()
 
     families = tables["families"]
-    rows = families[families["family_id"] == family_id]
+    rows = _where(families, [f == family_id for f in families["family_id"]])
     if rows.empty:
         raise RenderError(f"unknown family {family_id!r}")
     role_rank = {role: i for i, role in enumerate(FAMILY_ROLES)}
@@ -311,7 +317,9 @@ def family_graph(
         members.setdefault(str(row["person_id"]), row)
 
     persons = tables["persons"]
-    person_rows = {str(r["person_id"]): r for r in _rows(persons[persons["person_id"].isin(list(members))])}
+    person_rows = {
+        str(r["person_id"]): r for r in _rows(_where(persons, [p in members for p in persons["person_id"]]))
+    }
     absent = sorted(set(members) - set(person_rows))
     if absent:
         raise RenderError(f"family {family_id!r}: member(s) {absent} are not in the persons table")
@@ -319,7 +327,7 @@ def family_graph(
     interventions_by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     ivs = tables.get("interventions")
     if ivs is not None and not ivs.empty:
-        for row in _rows(ivs[ivs["person_id"].isin(list(members))]):
+        for row in _rows(_where(ivs, [p in members for p in ivs["person_id"]])):
             interventions_by_person[str(row["person_id"])].append(row)
 
     if subject is None:
@@ -351,10 +359,13 @@ def family_graph(
         )
 
     relationships = tables["relationships"]
-    rels = relationships[
-        relationships["person_id_from"].isin(list(members))
-        & relationships["person_id_to"].isin(list(members))
-    ]
+    rels = _where(
+        relationships,
+        [
+            a in members and b in members
+            for a, b in zip(relationships["person_id_from"], relationships["person_id_to"], strict=True)
+        ],
+    )
     _add_structure(G, _rows(rels))
     _check_acyclic(G, family_id)
     _mark_twins(G)

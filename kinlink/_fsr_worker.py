@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import multiprocessing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,26 @@ def load(
         vocabulary=load_vocabulary(vocabulary_path) if vocabulary_path else None,
         options=dict(options),
     )
+    if multiprocessing.parent_process() is not None:
+        _settle()
+
+
+def _settle() -> None:
+    """In a pool worker, set the process up for a long run of renders.
+
+    The garbage collector is kept off the tables just loaded: they live as long as the
+    worker, yet every full collection would walk their hundreds of thousands of objects;
+    rendering makes many short-lived objects, so the collector also runs less often.
+    ReportLab's shape checking (every attribute of every shape validated as it is set, a
+    development aid that changes nothing drawn) is turned off, as ReportLab advises for
+    production; the tests draw with it on. Only in a worker process, never in a caller's.
+    """
+    from reportlab import rl_config
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+    rl_config.shapeChecking = 0
 
 
 def render(family_id: str) -> tuple[str, dict[str, bytes], dict[str, int]]:

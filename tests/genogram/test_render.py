@@ -82,3 +82,82 @@ def test_unwritable_path(tmp_path, G):
     blocker.write_text("x")
     with pytest.raises(RenderError, match="cannot write"):
         render(G, blocker / "g.dot", "dot")
+
+
+# --------------------------------------------------------------- one dot for many graphs
+
+
+def _alone(text):
+    """The geometry a dot run of its own gives."""
+    return parse_geometry(run_dot(text, "json0"))
+
+
+def test_streamed_geometry_is_the_geometry_dot_gives_alone(G):
+    from tests.genogram import family_builder as fb
+
+    graphs = [
+        G,
+        family_graph(fb.complex_family(), fb.COMPLEX_ID, as_at=fb.AS_AT),
+        family_graph(fb.large_family(), fb.LARGE_ID, as_at=fb.AS_AT),
+    ]
+    texts = [to_dot(g) for g in graphs]
+    # several rounds through the same dot, in a different order each time
+    for text in [*texts, *reversed(texts), *texts]:
+        assert geometry(text) == _alone(text)
+
+
+GRAPH_TEXT_CASES = [
+    {"description": "one graph", "text": "digraph { a -> b }", "one": True},
+    {
+        "description": "strings and comments with braces",
+        "text": 'digraph { a [label="}{"]; /* } */ // }\n}',
+        "one": True,
+    },
+    {"description": "an escaped quote in a string", "text": 'digraph { a [label="x\\"}"] }', "one": True},
+    {"description": "two graphs", "text": "digraph { a } digraph { b }", "one": False},
+    {"description": "an unclosed graph", "text": "digraph { a -> b", "one": False},
+    {"description": "an unclosed string", "text": 'digraph { a [label="x] }', "one": False},
+    {"description": "an unclosed comment", "text": "digraph { a /* }", "one": False},
+    {"description": "an HTML label", "text": "digraph { a [label=<b>x</b>] }", "one": False},
+    {"description": "text after the graph", "text": "digraph { a } b", "one": False},
+    {"description": "no graph", "text": "", "one": False},
+]
+
+
+@pytest.mark.parametrize("case", GRAPH_TEXT_CASES, ids=lambda c: c["description"])
+def test_only_plainly_one_graph_is_streamed(case):
+    from genogram.render import _one_graph
+
+    assert _one_graph(case["text"]) is case["one"]
+
+
+def test_a_graph_dot_rejects_gives_the_same_error_and_the_next_one_still_lays_out(G):
+    bad = 'digraph {\n  a [label="Secret Name"];\n  a -> ;\n}\n'
+    with pytest.raises(RenderError) as info:
+        geometry(bad)
+    assert "line 3" in str(info.value) and "Secret" not in str(info.value)
+    text = to_dot(G)
+    assert geometry(text) == _alone(text)
+
+
+def test_streamed_geometry_times_out():
+    big = "digraph {" + " ".join(f"n{i} -> n{i + 1};" for i in range(3000)) + "}"
+    with pytest.raises(RenderError, match="longer than"):
+        geometry(big, timeout=0.001)
+    assert set(geometry("digraph { a -> b }")["nodes"]) == {"a", "b"}
+
+
+def test_a_forked_process_lays_out_with_its_own_dot(G):
+    import os
+
+    from genogram import render as module
+
+    text = to_dot(G)
+    expected = geometry(text)  # the parent's dot is running now
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        ok = geometry(text) == expected and module._server is not None and module._server.pid == os.getpid()
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert geometry(text) == expected
