@@ -25,6 +25,7 @@ from linkage.ids import assign_ids
 from linkage.model import (
     HOUSEHOLD_STRATA,
     ModelParameters,
+    excused_from_context,
     fit_household_em,
     fit_rest,
     pattern_counts,
@@ -329,6 +330,11 @@ def _train(
         u_context,
         np.zeros(len(rest_patterns.counts)),
         _all_pairs(prepared, settings.link_type) - float(household.sum()),
+        excused=excused_from_context(
+            [c.name for c in settings.comparisons],
+            [c.name for c in settings.context],
+            rest_patterns.levels[:, : len(person_levels)],
+        ),
     )
     return ModelParameters(
         comparisons=[c.name for c in settings.comparisons],

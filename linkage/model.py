@@ -43,6 +43,7 @@ __all__ = [
     "HOUSEHOLD_STRATA",
     "ModelParameters",
     "PatternCounts",
+    "excused_from_context",
     "fit_household_em",
     "fit_rest",
     "pattern_counts",
@@ -62,6 +63,28 @@ M_PSEUDO_PAIRS = 0.5
 #: A level that EM expects fewer matching pairs at than this is not estimated: its m is set
 #: to its u, so it weighs nothing either way instead of a veto or a windfall.
 MIN_LEVEL_MATCHES = 2.0
+
+
+#: Two records stated (by any source) as the same parent, mother or father, of one person:
+#: a family name that disagrees is not counted against them. Mothers are recorded under
+#: their child's family name, and before and after a marriage or divorce; the shared child
+#: already says they belong to one family. Measured on the synthetic agency data: every
+#: candidate pair at that level was one person, 18 % of them with different family names.
+EXCUSING_LEVEL = ("shared_child", 1)
+EXCUSED_CONTEXT = "family_name"
+
+
+def excused_from_context(
+    comparisons: Sequence[str], context: Sequence[str], levels: np.ndarray
+) -> tuple[int, np.ndarray] | None:
+    """(index of the excused context comparison, mask of excused pairs), or None.
+
+    ``levels`` are the pairs' person comparison levels, in the order of ``comparisons``.
+    """
+    name, level = EXCUSING_LEVEL
+    if name not in comparisons or EXCUSED_CONTEXT not in context:
+        return None
+    return context.index(EXCUSED_CONTEXT), levels[:, list(comparisons).index(name)] == level
 
 
 @dataclass(frozen=True)
@@ -285,6 +308,17 @@ def fit_household_em(
     return m, lam, u, iterations, converged
 
 
+def _context_log_ratio(
+    m: np.ndarray, u: np.ndarray, lv: np.ndarray, excused: tuple[int, np.ndarray] | None, j: int
+) -> np.ndarray:
+    """ln(m/u) of context comparison ``j`` per pattern: 0 at its null level and where excused."""
+    w = np.log(m[lv]) - np.log(u[lv])
+    w[lv == 0] = 0.0
+    if excused is not None and excused[0] == j:
+        w[excused[1] & (w < 0)] = 0.0
+    return w
+
+
 def fit_rest(
     patterns: PatternCounts,
     person_weight: Sequence[np.ndarray],
@@ -295,6 +329,7 @@ def fit_rest(
     *,
     max_iterations: int = 100,
     tolerance: float = 1e-6,
+    excused: tuple[int, np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], float]:
     """m of the context comparisons and the prior of R.
 
@@ -317,9 +352,7 @@ def fit_rest(
         logit = np.log(lam) - np.log1p(-lam) + fixed
         for j in range(len(context_levels)):
             lv = levels[:, k_person + j]
-            w = np.log(m[j][lv]) - np.log(uc[j][lv])
-            w[lv == 0] = 0.0
-            logit += w
+            logit += _context_log_ratio(m[j], uc[j], lv, excused, j)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
         cp = counts * p
         new_m = [
@@ -338,10 +371,7 @@ def fit_rest(
     # prior over all R pairs: fixed point lam = E[matches among candidates] / all R pairs
     base = fixed.copy()
     for j, _n in enumerate(context_levels):
-        lv = levels[:, k_person + j]
-        w = np.log(m[j][lv]) - np.log(uc[j][lv])
-        w[lv == 0] = 0.0
-        base += w
+        base += _context_log_ratio(m[j], uc[j], levels[:, k_person + j], excused, j)
     lam_rest = float(np.clip(counts.sum() / max(rest_pairs, 1.0) * 0.5, 1e-12, 0.5))
     for _ in range(200):
         p = 1.0 / (1.0 + np.exp(-np.clip(np.log(lam_rest) - np.log1p(-lam_rest) + base, -700, 700)))

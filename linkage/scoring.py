@@ -2,7 +2,9 @@
 
 A pair's match weight (in bits) is the sum of: the prior of its stratum, log2(m/u) of
 each person comparison's level (u of that stratum), and, outside the household strata,
-log2(m/u) of the family name and location levels and the term-frequency adjustments.
+log2(m/u) of the family name and location levels and the term-frequency adjustments
+(a family name that disagrees weighs nothing for two records stated as the same parent of
+one person: :data:`linkage.model.EXCUSING_LEVEL`).
 :func:`weight_terms` keeps every term apart, so an explanation sums to exactly the match
 weight that was used.
 """
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.comparisons import Comparison, PairView
-from linkage.model import HOUSEHOLD_STRATA, ModelParameters
+from linkage.model import HOUSEHOLD_STRATA, ModelParameters, excused_from_context
 
 __all__ = [
     "REST",
@@ -120,9 +122,12 @@ def weight_terms(
         flat = table.astype(np.float32).ravel()
         terms[name] = flat[strata * table.shape[1] + graded.levels[:, j]]
     rest = strata == REST
+    excused = excused_from_context(params.comparisons, params.context, graded.levels)
     for j, (name, table) in enumerate(zip(params.context, params.context_weights(), strict=True)):
         values = table.astype(np.float32)[graded.context_levels[:, j]]
         values[~rest] = 0.0
+        if excused is not None and excused[0] == j:
+            values[excused[1] & (values < 0)] = 0.0
         terms[name] = values
     for name, adj in tf.items():
         terms[f"tf_{name}"] = adj.astype(np.float32)

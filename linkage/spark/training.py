@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from linkage.model import ModelParameters, PatternCounts, fit_household_em, fit_rest, random_level_shares
+from linkage.model import (
+    ModelParameters,
+    PatternCounts,
+    excused_from_context,
+    fit_household_em,
+    fit_rest,
+    random_level_shares,
+)
 from linkage.scoring import REST, Graded
 from linkage.settings import LinkageSettings
 
@@ -146,6 +153,11 @@ def train_from_patterns(
         u_context,
         np.zeros(len(patterns.rest.counts)),
         all_pairs - patterns.household_pairs,
+        excused=excused_from_context(
+            [c.name for c in settings.comparisons],
+            [c.name for c in settings.context],
+            patterns.rest.levels[:, : len(person_levels)],
+        ),
     )
     return ModelParameters(
         comparisons=[c.name for c in settings.comparisons],

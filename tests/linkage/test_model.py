@@ -47,3 +47,19 @@ def test_a_context_level_unseen_among_matches_is_neutral_in_the_rest():
         patterns, person_weight, [4], [U_RANDOM[1]], np.zeros(len(patterns.counts)), rest_pairs=1e6
     )
     assert abs(np.log2(m_context[0][2] / U_RANDOM[1][2])) < 1e-9
+
+
+def test_an_excused_context_disagreement_does_not_count_against_its_patterns_in_training():
+    # context comparison: missing, exact, different; the excused patterns disagree on it
+    levels = np.array([[1, 2]] * 50 + [[1, 1]] * 50, dtype=np.int8)
+    patterns = pattern_counts(np.zeros(len(levels), np.int64), levels)
+    person_weight = [np.array([0.0, 12.0, -6.0])]
+    u_context = [np.array([1.0, 0.01, 0.99])]
+    excused_all = (0, np.ones(len(patterns.counts), dtype=bool))
+    plain = fit_rest(patterns, person_weight, [3], u_context, np.zeros(len(patterns.counts)), 1e6)
+    excused = fit_rest(
+        patterns, person_weight, [3], u_context, np.zeros(len(patterns.counts)), 1e6, excused=excused_all
+    )
+    # the excused disagreements weigh nothing, so more of the candidate pairs are expected
+    # to match and the prior of the rest rises
+    assert excused[1] > plain[1]
