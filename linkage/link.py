@@ -128,6 +128,25 @@ _GENERATION_YEARS = {
 #: Oldest a birth parent is at a child's birth, in years: births to women past 55 are all
 #: but unknown; fathers are given longer. Step, adoptive and grandparents have no limit.
 _MAX_GENERATION_YEARS = {"mother": 55, "father": 70, "parent": 70}
+#: Youngest anyone is on the date a source says they were a partner, or a party to domestic
+#: abuse (both ends): a conservative floor, well under the age of 16 in the statutory
+#: definition of domestic abuse, so that a police party is never a baby of the same name.
+_ADULT_RELATIONSHIPS = ("partner", "spouse", "ex_partner", "perpetrator_of_abuse_against")
+_ADULT_RELATIONSHIP_MIN_YEARS = 12
+
+
+def _adult_latest(stated: pd.DataFrame, where: pd.Series) -> pd.Series:
+    """Latest date of birth (days since 1970) of each record dated in an adult relationship."""
+    rel = stated[stated["relationship_type"].isin(_ADULT_RELATIONSHIPS)]
+    start = pd.to_datetime(rel["start_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    start_days = (start - np.datetime64("1970-01-01", "D")).astype("float64")
+    start_days[np.isnat(start)] = np.nan
+    latest = start_days - _ADULT_RELATIONSHIP_MIN_YEARS * 365.25
+    ends = [where.reindex(rel[c]).to_numpy() for c in ("from_record_key", "to_record_key")]
+    pos = np.concatenate(ends)
+    bound = np.concatenate([latest, latest])
+    ok = ~(np.isnan(pos) | np.isnan(bound))
+    return pd.Series(bound[ok]).groupby(pos[ok].astype(np.int64)).min()
 
 
 def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +155,8 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.
     A record a source states is the mother of a child born in 2014 was born by 2002 at
     the latest and in 1959 at the earliest; the child was born at least twelve years after
     a parent with a known date of birth (and at most 55 after a mother, 70 after a father).
-    NaN where nothing is stated.
+    A partner, or a party to domestic abuse, on a stated date was born twelve years before
+    it at the latest. NaN where nothing is stated.
     """
     n = len(records)
     latest = np.full(n, np.nan)
@@ -172,6 +192,7 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.
             [
                 kinds.groupby("parent")["parent_latest"].min(),
                 kinds.groupby("child")["child_latest"].min(),
+                _adult_latest(stated, where),
             ]
         )
         .groupby(level=0)
@@ -352,6 +373,25 @@ def _train(
     )
 
 
+#: Largest household list (records of one ``household_ref`` in one source's extract)
+#: whose members are taken to be different people.
+MAX_HOUSEHOLD_LIST = 50
+
+
+def _household_list_pairs(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every pair of records in one household list (of at most MAX_HOUSEHOLD_LIST)."""
+    cols = ["source", "household_ref", "extract_date"]
+    lists = records[[c for c in cols if c in records.columns]].reset_index(drop=True)
+    lists = lists.assign(i=np.arange(len(lists))).dropna(subset=["household_ref"])
+    lists = lists.fillna({"extract_date": ""}) if "extract_date" in lists.columns else lists
+    keys = [c for c in cols if c in lists.columns]
+    size = lists.groupby(keys, sort=False)["i"].transform("size")
+    lists = lists[(size > 1) & (size <= MAX_HOUSEHOLD_LIST)]
+    pairs = lists.merge(lists, on=keys)
+    pairs = pairs[pairs["i_x"] < pairs["i_y"]]
+    return pairs["i_x"].to_numpy(np.int64), pairs["i_y"].to_numpy(np.int64)
+
+
 def different_people(
     records: pd.DataFrame, stated_relationships: pd.DataFrame | None, position: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +400,10 @@ def different_people(
     Two records a source states are related (mother of, partner of, victim and perpetrator
     of one incident, household member) are two people: no one is their own mother. So are
     two records one source row names in different roles (a pupil and the contact on the
-    pupil's census row).
+    pupil's census row), and two members of one household list (one source's
+    ``household_ref`` in one extract: a list names each occupant once), such as a father
+    and the son named after him. Lists longer than :data:`MAX_HOUSEHOLD_LIST` records (a
+    placeholder reference shared by unrelated rows) are not read as households.
     """
     where = pd.Series(np.arange(len(records)), index=records["record_key"].to_numpy())
     lefts, rights = [], []
@@ -378,6 +421,10 @@ def different_people(
         same_row = same_row[same_row["i_x"] < same_row["i_y"]]
         lefts.append(same_row["i_x"].to_numpy(np.int64))
         rights.append(same_row["i_y"].to_numpy(np.int64))
+    if "household_ref" in records.columns:
+        a, b = _household_list_pairs(records)
+        lefts.append(a)
+        rights.append(b)
     left = position[np.concatenate(lefts)] if lefts else np.zeros(0, np.int64)
     right = position[np.concatenate(rights)] if rights else np.zeros(0, np.int64)
     return left, right

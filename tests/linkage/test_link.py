@@ -313,3 +313,69 @@ def test_real_dates_of_birth_over_a_year_apart_are_different_people(linked, dob_
     records = make_records([{**same, "key": "a", "dob": dob_l}, {**same, "key": "b", "dob": dob_r}])
     table = explain_pair(records, linked.settings, "s:a", "s:b")
     assert table.attrs.get("hard_conflict", False) is conflict
+
+
+def _household(rows: list[dict], extract_dates: list[str | None], refs: list[str | None]) -> pd.DataFrame:
+    from tests.linkage.conftest import make_records
+
+    records = make_records(rows)
+    records["household_ref"] = refs
+    records["extract_date"] = extract_dates
+    return records
+
+
+def _pairs_of(records: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> set[frozenset[str]]:
+    from linkage.link import prepare_for_linkage
+
+    _prepared, position, keys = prepare_for_linkage(records)
+    rep_key = {int(position[i]): k for i, k in enumerate(keys)}
+    return {frozenset((rep_key[int(a)], rep_key[int(b)])) for a, b in zip(left, right, strict=True)}
+
+
+@pytest.mark.parametrize(
+    ("dates", "refs", "apart"),
+    [
+        (["2025-04-01", "2025-04-01"], ["h1", "h1"], True),  # one household list: two people
+        (["2025-04-01", "2026-04-01"], ["h1", "h1"], False),  # the list of another year may repeat them
+        (["2025-04-01", "2025-04-01"], ["h1", "h2"], False),  # different households: no statement
+        (["2025-04-01", "2025-04-01"], [None, None], False),  # no household list
+    ],
+)
+def test_members_of_one_household_list_are_different_people(dates, refs, apart):
+    from linkage.link import different_people, prepare_for_linkage
+
+    father = {"source": "housing", "key": "f", "given": "Harry", "family": "Clifford", "postcode": "BD3 3JS"}
+    son = {**father, "key": "s", "dob": "2017-12-11"}
+    records = _household([father, son], dates, refs)
+    _prepared, position, _keys = prepare_for_linkage(records)
+    left, right = different_people(records, None, position)
+    assert (frozenset({"housing:f", "housing:s"}) in _pairs_of(records, left, right)) is apart
+
+
+def test_a_placeholder_household_reference_is_not_a_household():
+    from linkage.link import MAX_HOUSEHOLD_LIST, different_people, prepare_for_linkage
+
+    n = MAX_HOUSEHOLD_LIST + 1
+    rows = [{"source": "housing", "key": f"r{i}", "given": f"Name{i}", "family": "Shared"} for i in range(n)]
+    records = _household(rows, ["2025-04-01"] * n, ["UNKNOWN"] * n)
+    _prepared, position, _keys = prepare_for_linkage(records)
+    left, _right = different_people(records, None, position)
+    assert len(left) == 0
+
+
+def test_a_partner_on_a_date_was_born_twelve_years_before_it_at_the_latest():
+    from linkage.link import prepare_for_linkage
+    from tests.linkage.conftest import make_records
+
+    records = make_records(
+        [
+            {"source": "police", "key": "v", "given": "Jade", "family": "Brown"},
+            {"source": "police", "key": "p", "given": "Jack", "family": "Brown"},
+        ]
+    )
+    stated = _stated([("police:p", "police:v", "perpetrator_of_abuse_against")])
+    stated["start_date"] = ["2019-05-01"]
+    prepared, position, keys = prepare_for_linkage(records, stated)
+    for key in ("police:p", "police:v"):
+        party = prepared.iloc[position[list(keys).index(key)]]
+        assert party["dob_latest_days"] == pytest.approx(_days("2019-05-01") - 12 * 365.25)
