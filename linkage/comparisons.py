@@ -32,6 +32,7 @@ __all__ = [
     "PairView",
     "comparison_from_dict",
     "date_of_birth",
+    "estimated_date_of_birth",
     "exact_match",
     "family_name",
     "fuzzy_text",
@@ -512,12 +513,30 @@ class DateEstimatedLevel(Level):
 
 @dataclass(frozen=True)
 class DateNullLevel(Level):
+    """Either side has no date of birth (with ``real_only``: no real one, an estimate aside)."""
+
+    real_only: bool = False
     kind: ClassVar[str] = "date_null"
 
     def applies(self, v: PairView) -> np.ndarray:
         rl, rr = v.numbers("dob_days")
+        if self.real_only:
+            return np.isnan(rl) | np.isnan(rr)
         el, er = v.numbers("dob_est_days")
         return (np.isnan(rl) & np.isnan(el)) | (np.isnan(rr) & np.isnan(er))
+
+
+@dataclass(frozen=True)
+class DateNotEstimatedLevel(Level):
+    """No date estimated from an age on either side, or no date at all on one side."""
+
+    kind: ClassVar[str] = "date_not_estimated"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        rl, rr = v.numbers("dob_days")
+        el, er = v.numbers("dob_est_days")
+        no_date = (np.isnan(rl) & np.isnan(el)) | (np.isnan(rr) & np.isnan(er))
+        return no_date | (np.isnan(el) & np.isnan(er))
 
 
 @dataclass(frozen=True)
@@ -639,9 +658,27 @@ def family_name(*, close: float = 0.92) -> Comparison:
     )
 
 
-def date_of_birth(*, estimated_days: float = 731.0) -> Comparison:
-    """Dates of birth: exact, day and month transposed, one component off, estimated from an
-    age and close, same year only."""
+def date_of_birth(*, estimated_days: float | None = None) -> Comparison:
+    """Real dates of birth: exact, day and month transposed, one component off, same year only.
+
+    A date estimated from an age is compared by :func:`estimated_date_of_birth`, so that
+    each has m and u of its own: how often an estimate falls near a stranger's date of
+    birth is not how often two real dates agree. ``estimated_days`` (settings written
+    before the split) compares both here, as one level among the others.
+    """
+    if estimated_days is None:
+        return Comparison(
+            "dob",
+            (
+                DateNullLevel("date of birth missing or only estimated", real_only=True),
+                DateExactLevel("exact"),
+                DateTransposedLevel("day and month transposed"),
+                DateOneComponentLevel("one of day, month, year differs"),
+                DateSameYearLevel("same year only"),
+                ElseLevel("different"),
+            ),
+            preset={"preset": "date_of_birth"},
+        )
     return Comparison(
         "dob",
         (
@@ -654,6 +691,19 @@ def date_of_birth(*, estimated_days: float = 731.0) -> Comparison:
             ElseLevel("different"),
         ),
         preset={"preset": "date_of_birth", "estimated_days": estimated_days},
+    )
+
+
+def estimated_date_of_birth(*, within_days: float = 731.0) -> Comparison:
+    """A date of birth estimated from an age (police parties) against the other record's date."""
+    return Comparison(
+        "dob_estimated",
+        (
+            DateNotEstimatedLevel("no estimated date of birth, or a date missing"),
+            DateEstimatedLevel(f"estimated from age, within {within_days:.0f} days", days=within_days),
+            ElseLevel("estimated from age, further apart"),
+        ),
+        preset={"preset": "estimated_date_of_birth", "within_days": within_days},
     )
 
 
@@ -750,6 +800,7 @@ _PRESETS: dict[str, Callable[..., Comparison]] = {
     "given_name": given_name,
     "family_name": family_name,
     "date_of_birth": date_of_birth,
+    "estimated_date_of_birth": estimated_date_of_birth,
     "location": location,
     "exact": exact_match,
     "fuzzy_text": fuzzy_text,
