@@ -82,13 +82,15 @@ __all__ = ["BROADCAST_BYTES", "MIN_KEPT_PROBABILITY", "link_records_spark"]
 Progress = Callable[[str], None]
 
 #: The columns of the canonical records the driver reads after preparing them: the
-#: `persons` table's (:func:`linkage.persons.build_persons`), and the keys, sources and
-#: source rows of :func:`linkage.link.different_people` and
+#: `persons` table's (:func:`linkage.persons.build_persons`), and the keys, sources, source
+#: rows and household lists of :func:`linkage.link.different_people` and
 #: :func:`linkage.link.add_relational_columns`.
 _RECORD_COLUMNS_KEPT = (
     "record_key",
     "source",
     "row_number",
+    "household_ref",
+    "extract_date",
     "given_name",
     "middle_names",
     "family_name",
