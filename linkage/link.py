@@ -25,17 +25,13 @@ from linkage.ids import assign_ids
 from linkage.model import (
     HOUSEHOLD_STRATA,
     ModelParameters,
-    excused_from_context,
-    fit_household_em,
-    fit_rest,
-    pattern_counts,
-    random_level_shares,
 )
 from linkage.persons import _lists_by, build_persons
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
 from linkage.scorer import PairScorer, ScoredPairs, household_rules
-from linkage.scoring import REST, Graded
+from linkage.scoring import Graded
 from linkage.settings import LinkageSettings
+from linkage.training import fit_parameters, patterns_of
 
 __all__ = ["LinkResult", "different_people", "link_records", "prepare_for_linkage"]
 
@@ -316,61 +312,9 @@ def _train(
     random_graded: Graded,
     labelled: Graded | None = None,
 ) -> ModelParameters:
-    """Fit the model: u from random pairs, m by EM, or from labelled matches when given."""
-    prepared = scorer.prepared
-    person_levels = [len(c.levels) for c in settings.comparisons]
-    context_levels = [len(c.levels) for c in settings.context]
-    u_random = random_level_shares(random_graded.levels, person_levels)
-    fixed_m = random_level_shares(labelled.levels, person_levels) if labelled is not None else None
-    u_context = random_level_shares(random_graded.context_levels, context_levels)
-
-    household = graded.strata < REST
-    m, lam, u, iterations, converged = fit_household_em(
-        pattern_counts(graded.strata[household], graded.levels[household]),
-        person_levels,
-        u_random,
-        max_iterations=settings.model.em_max_iterations,
-        tolerance=settings.model.em_tolerance,
-        smoothing=settings.model.smoothing,
-        fixed_m=fixed_m,
-    )
-    person_weight = []
-    for mj, ur in zip(m, u_random, strict=True):
-        w = np.log2(np.maximum(mj, 1e-9)) - np.log2(np.maximum(ur, 1e-9))
-        w[0] = 0.0
-        person_weight.append(w)
-    rest = ~household
-    rest_patterns = pattern_counts(
-        np.zeros(int(rest.sum()), np.int64),
-        np.column_stack([graded.levels[rest], graded.context_levels[rest]]),
-    )
-    m_context, lam_rest = fit_rest(
-        rest_patterns,
-        person_weight,
-        context_levels,
-        u_context,
-        np.zeros(len(rest_patterns.counts)),
-        _all_pairs(prepared, settings.link_type) - float(household.sum()),
-        excused=excused_from_context(
-            [c.name for c in settings.comparisons],
-            [c.name for c in settings.context],
-            rest_patterns.levels[:, : len(person_levels)],
-        ),
-    )
-    return ModelParameters(
-        comparisons=[c.name for c in settings.comparisons],
-        context=[c.name for c in settings.context],
-        m=m,
-        u_random=u_random,
-        lam=lam,
-        u=u,
-        m_context=m_context,
-        u_context=u_context,
-        lam_rest=lam_rest,
-        stratum_pairs=np.bincount(graded.strata[household], minlength=REST).astype(float).tolist(),
-        iterations=iterations,
-        converged=converged,
-    )
+    """Fit the model on the graded candidate pairs (see :func:`linkage.training.fit_parameters`)."""
+    all_pairs = _all_pairs(scorer.prepared, settings.link_type)
+    return fit_parameters(patterns_of(graded), settings, random_graded, all_pairs, labelled)
 
 
 #: Largest household list (records of one ``household_ref`` in one source's extract)

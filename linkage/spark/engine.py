@@ -70,7 +70,8 @@ from linkage.spark.blocking import block_spark, rule_columns
 from linkage.spark.clustering import cluster_spark_pairs
 from linkage.spark.frames import is_spark_frame, spark_schema, to_pandas, to_spark
 from linkage.spark.session import engine_settings, local_session, require_pyspark, runtime_settings
-from linkage.spark.training import count_patterns, train_from_patterns
+from linkage.spark.training import count_patterns
+from linkage.training import fit_parameters
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -706,7 +707,7 @@ def _link(
                 la, lb, is_match = labels_at
                 labelled = scorer.grade(scorer.view(la[is_match], lb[is_match]))
             patterns = count_patterns(graded, settings)
-            params = train_from_patterns(
+            params = fit_parameters(
                 patterns, settings, random_pairs[2], _all_pairs(prepared, settings.link_type), labelled
             )
         else:
