@@ -305,6 +305,31 @@ def labelled_positions(
     return a, b, match
 
 
+def _random_pairs_apart(
+    scorer: PairScorer, random_pairs: tuple[np.ndarray, np.ndarray, Graded], labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Graded]:
+    """The random pairs of different people (by a first clustering ``labels``), relational level regraded.
+
+    u comes from pairs of different people: random pairs the first pass put in one person
+    are left out, so a source that repeats a person (a mother on every census row) does not
+    make shared children look like a coincidence.
+    """
+    ra, rb, rg = random_pairs
+    apart = labels[ra] != labels[rb]
+    ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
+    return ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"})
+
+
+def _labelled_matches(
+    scorer: PairScorer, labels_at: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+) -> Graded | None:
+    """The analyst's labelled matching pairs, graded (None without labels)."""
+    if labels_at is None:
+        return None
+    la, lb, is_match = labels_at
+    return scorer.grade(scorer.view(la[is_match], lb[is_match]))
+
+
 def _train(
     scorer: PairScorer,
     graded: Graded,
@@ -580,22 +605,13 @@ def link_records(
             rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
-                # u from pairs of different people: random pairs the first pass put in one
-                # person are left out, so a source that repeats a person (a mother on every
-                # census row) does not make shared children look like a coincidence
-                ra, rb, rg = random_pairs
-                apart = clusters.labels[ra] != clusters.labels[rb]
-                ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
-                random_pairs = (ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"}))
+                random_pairs = _random_pairs_apart(scorer, random_pairs, clusters.labels)
         lap("compare" if pass_no == 1 else "compare_relational")
 
         if train:
             say("training the model (EM)")
             assert random_pairs is not None
-            labelled = None
-            if labels_at is not None:
-                la, lb, is_match = labels_at
-                labelled = scorer.grade(scorer.view(la[is_match], lb[is_match]))
+            labelled = _labelled_matches(scorer, labels_at)
             scorer.params = _train(scorer, graded, settings, random_pairs[2], labelled)
         else:
             assert settings.parameters is not None

@@ -38,12 +38,12 @@ from linkage.link import (
     RELATIONAL_COLUMNS,
     LinkResult,
     _all_pairs,
+    _labelled_matches,
     _nothing_to_link,
     _pairs_table,
     _random_graded,
-    _regrade,
+    _random_pairs_apart,
     _shared_child_pairs,
-    _subset,
     add_relational_columns,
     different_people,
     labelled_positions,
@@ -692,24 +692,16 @@ def _link(
             graded = _relational_pass(run, graded, candidates, attrs, scorer, settings, ctx, len(rule_names))
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
-                # as the local engine: random pairs the first pass made one person are left out
-                ra, rb, rg = random_pairs
-                apart = clusters.labels[ra] != clusters.labels[rb]
-                ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
-                random_pairs = (ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"}))
+                random_pairs = _random_pairs_apart(scorer, random_pairs, clusters.labels)
         lap("compare" if pass_no == 1 else "compare_relational")
 
         if train:
             say("training the model (EM) on comparison-pattern counts (Spark)")
             assert random_pairs is not None and graded is not None
-            labelled = None
-            if labels_at is not None:
-                la, lb, is_match = labels_at
-                labelled = scorer.grade(scorer.view(la[is_match], lb[is_match]))
             patterns = count_patterns(graded, settings)
-            params = fit_parameters(
-                patterns, settings, random_pairs[2], _all_pairs(prepared, settings.link_type), labelled
-            )
+            all_pairs = _all_pairs(prepared, settings.link_type)
+            labelled = _labelled_matches(scorer, labels_at)
+            params = fit_parameters(patterns, settings, random_pairs[2], all_pairs, labelled)
         else:
             assert settings.parameters is not None
             params = dataclasses.replace(settings.parameters)
