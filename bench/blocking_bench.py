@@ -29,6 +29,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import _report  # noqa: E402
+from _env import checkout_env  # noqa: E402
 
 from linkage.evaluate_blocking import blocking_completeness  # noqa: E402
 from linkage.settings import LinkageSettings  # noqa: E402
@@ -43,9 +44,13 @@ def _demo(scratch: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     kinlink = Path(sys.executable).parent / "kinlink"
     data, ws = scratch / "data", scratch / "ws"
     subprocess.run(
-        [str(kinlink), "synth", "--out", str(data), "--people", "2000", "--seed", "42"], check=True
+        [str(kinlink), "synth", "--out", str(data), "--people", "2000", "--seed", "42"],
+        check=True,
+        env=checkout_env(),
     )
-    subprocess.run([str(kinlink), "ingest", "--data", str(data), "--workspace", str(ws)], check=True)
+    subprocess.run(
+        [str(kinlink), "ingest", "--data", str(data), "--workspace", str(ws)], check=True, env=checkout_env()
+    )
     truth = pd.read_parquet(data / "truth" / "records.parquet").dropna(
         subset=["source_record_id", "person_id"]
     )

@@ -31,6 +31,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import _report  # noqa: E402
+from _env import checkout_env  # noqa: E402
 
 from linkage.evaluate_families import evaluate_families  # noqa: E402
 
@@ -46,7 +47,7 @@ def _child(command: list[str], log: Path) -> dict[str, float]:
     with log.open("a") as out:
         out.write("$ " + " ".join(command) + "\n")
         out.flush()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=checkout_env())
         _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command[1:3])} failed; see {log}")

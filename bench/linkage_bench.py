@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import _datasets  # noqa: E402
 import _report  # noqa: E402
+from _env import checkout_env  # noqa: E402
 
 from linkage.evaluate import evaluate, pair_scores_from_pairs  # noqa: E402
 
@@ -98,7 +99,9 @@ def _run_child(
     timed_out = threading.Event()
     with log.open("w") as sink:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        child = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=checkout_env()
+        )
 
         def stop() -> None:
             timed_out.set()

@@ -40,6 +40,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import _datasets  # noqa: E402
+from _env import checkout_env  # noqa: E402
 
 ENGINES = ("local", "spark")
 
@@ -286,7 +287,9 @@ def _run_child(
     load_start = os.getloadavg()
     with log.open("w") as sink:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        child = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=checkout_env()
+        )
 
         def sample() -> None:
             nonlocal peak_tree
