@@ -8,27 +8,28 @@ import pandas as pd
 __all__ = ["build_persons"]
 
 
-def _mode(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Most common non-null value per person (ties: the earliest record's value).
+def _mode(person: np.ndarray, n_people: int, values: pd.Series) -> np.ndarray:
+    """Most common non-null value per person code (ties: the earliest record's); None if none.
 
-    Works on integer codes (one sort of the records), not on a Python call per person.
+    ``person`` holds each record's person code (0..n_people-1), records in their input
+    order. Works on integer codes (one sort of the records), not on a Python call per person.
     """
-    sub = frame[["person_id", column, "_order"]].dropna(subset=[column])
-    if sub.empty:
-        return pd.Series(dtype=object)
-    person, people = pd.factorize(sub["person_id"])
-    value, values = pd.factorize(sub[column])
-    order = sub["_order"].to_numpy()
-    key, first_seen = pd.factorize(person.astype(np.int64) * (len(values) + 1) + value)
+    out = np.full(n_people, None, dtype=object)
+    value, uniques = pd.factorize(values)
+    seen = value >= 0
+    if not seen.any():
+        return out
+    order = np.flatnonzero(seen)
+    width = np.int64(len(uniques) + 1)
+    key, first_seen = pd.factorize(person[seen].astype(np.int64) * width + value[seen])
     counts = np.bincount(key)
     earliest = np.full(len(first_seen), np.iinfo(np.int64).max)
     np.minimum.at(earliest, key, order)
-    key_person = first_seen // (len(values) + 1)
-    key_value = first_seen % (len(values) + 1)
+    key_person = first_seen // width
     best = np.lexsort((earliest, -counts, key_person))
     chosen = best[np.r_[True, key_person[best][1:] != key_person[best][:-1]]]
-    modes = np.asarray(values, dtype=object)[key_value[chosen]]
-    return pd.Series(modes, index=np.asarray(people)[key_person[chosen]])
+    out[key_person[chosen]] = np.asarray(uniques, dtype=object)[first_seen[chosen] % width]
+    return out
 
 
 def _lists_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
@@ -50,30 +51,38 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
         "record_key", "source", "given_name", "middle_names", "family_name", "sex", "postcode_std",
         "nhs_number_std", "upn_std", "dob", "dob_estimated", "dod",
     ]  # fmt: skip
-    r = records[needed].merge(person_index[["record_key", "person_id"]], on="record_key", how="inner")
-    r["_order"] = range(len(r))
-    estimated = r["dob_estimated"].astype("boolean").fillna(False).astype(bool)
-    r["_dob_real"] = r["dob"].where(~estimated)
-    r["_dob_est"] = r["dob"].where(estimated)
-    r["_nhs"] = r["nhs_number_std"]
-    r["_upn"] = r["upn_std"]
-    grouped = r.groupby("person_id", sort=True)
-    out = pd.DataFrame(index=pd.Index(sorted(r["person_id"].unique()), name="person_id"))
-    for col in ("given_name", "middle_names", "family_name", "sex", "postcode_std", "_nhs", "_upn"):
-        out[col] = _mode(r, col).reindex(out.index)
-    real = _mode(r, "_dob_real").reindex(out.index)
-    est = _mode(r, "_dob_est").reindex(out.index)
-    out["dob"] = real.where(real.notna(), est)
-    out["dob_estimated"] = real.isna() & est.notna()
-    out["dob_conflict"] = grouped["_dob_real"].nunique().reindex(out.index).fillna(0) > 1
-    out["dod"] = _mode(r, "dod").reindex(out.index)
-    sources = r[["person_id", "source"]].drop_duplicates().sort_values(["person_id", "source"])
-    out["sources"] = _lists_by(sources["person_id"].to_numpy(), sources["source"].to_numpy()).reindex(
-        out.index
+    index = person_index[["record_key", "person_id"]]
+    r = records[needed]
+    aligned = len(r) == len(index) and np.array_equal(
+        r["record_key"].to_numpy(dtype=object), index["record_key"].to_numpy(dtype=object)
     )
-    out["record_count"] = grouped.size().reindex(out.index)
-    out["cluster_confidence"] = (
-        person_index.groupby("person_id")["cluster_confidence"].min().reindex(out.index)
-    )
-    out = out.rename(columns={"_nhs": "nhs_number", "_upn": "upn", "postcode_std": "postcode"})
-    return out.reset_index()
+    if aligned:  # the linker's own order: no join needed
+        r = r.assign(person_id=index["person_id"].to_numpy())
+    else:
+        r = r.merge(index, on="record_key", how="inner")
+    person, people = pd.factorize(r["person_id"], sort=True)
+    n = len(people)
+    estimated = r["dob_estimated"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    real_dob = r["dob"].where(~estimated)
+    out = pd.DataFrame({"person_id": np.asarray(people, dtype=object)})
+    for col in ("given_name", "middle_names", "family_name", "sex"):
+        out[col] = _mode(person, n, r[col])
+    out["postcode"] = _mode(person, n, r["postcode_std"])
+    out["nhs_number"] = _mode(person, n, r["nhs_number_std"])
+    out["upn"] = _mode(person, n, r["upn_std"])
+    real = _mode(person, n, real_dob)
+    est = _mode(person, n, r["dob"].where(estimated))
+    has_real = pd.notna(real)
+    out["dob"] = np.where(has_real, real, est)
+    out["dob_estimated"] = ~has_real & pd.notna(est)
+    real_codes = pd.factorize(real_dob)[0]
+    distinct_real = pd.DataFrame({"p": person, "d": real_codes})[real_codes >= 0].drop_duplicates()
+    out["dob_conflict"] = np.bincount(distinct_real["p"].to_numpy(), minlength=n) > 1
+    out["dod"] = _mode(person, n, r["dod"])
+    sources = pd.DataFrame({"p": person, "s": r["source"].to_numpy(dtype=object)}).drop_duplicates()
+    sources = sources.sort_values(["p", "s"])
+    out["sources"] = _lists_by(sources["p"].to_numpy(), sources["s"].to_numpy()).reindex(range(n)).to_numpy()
+    out["record_count"] = np.bincount(person, minlength=n)
+    confidence = person_index.groupby("person_id")["cluster_confidence"].min()
+    out["cluster_confidence"] = confidence.reindex(out["person_id"]).to_numpy()
+    return out
