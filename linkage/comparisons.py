@@ -211,16 +211,14 @@ class PairView:
             self._cache[key] = _jaro_winkler(codes_l[self.left], codes_r[self.right], uniques)
         return self._cache[key]
 
-    def in_pairs(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None = None) -> np.ndarray:
-        """True where (left value, right value) is one of ``pairs``.
+    def _allowed_codes(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None) -> np.ndarray:
+        """Codes (left code * distinct values + right code) of the value pairs in ``pairs``.
 
-        With ``misspelt``, a value that is none of the pairs' names is read as the name it
-        is closest to (Jaro–Winkler at least ``misspelt``, four letters or more): "Amannda"
-        and "Mandy" are then a pair, as "Amanda" and "Mandy" are.
+        Worked out once per record set and shared by its views: reading every distinct
+        value as the name it may misspell is a Python call per value.
         """
-        key = ("pairs", col, id(pairs), misspelt)
-        if key not in self._cache:
-            cl, cr = self.codes(col)
+        name = f"#pairs:{id(pairs)}:{misspelt}:{col}"  # ends with the column, as forget() expects
+        if name not in self._codes:
             _, uniques = self.record_codes(col)
             spelt = _spelt_as(uniques, pairs, misspelt) if misspelt is not None else uniques
             where: dict[str, list[int]] = {}
@@ -237,6 +235,21 @@ class PairView:
                 ],
                 dtype=np.int64,
             )
+            self._codes[name] = (allowed, np.empty(0, dtype=object))
+        return self._codes[name][0]
+
+    def in_pairs(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None = None) -> np.ndarray:
+        """True where (left value, right value) is one of ``pairs``.
+
+        With ``misspelt``, a value that is none of the pairs' names is read as the name it
+        is closest to (Jaro–Winkler at least ``misspelt``, four letters or more): "Amannda"
+        and "Mandy" are then a pair, as "Amanda" and "Mandy" are.
+        """
+        key = ("pairs", col, id(pairs), misspelt)
+        if key not in self._cache:
+            cl, cr = self.codes(col)
+            n = np.int64(len(self.record_codes(col)[1]))
+            allowed = self._allowed_codes(col, pairs, misspelt)
             both = (cl >= 0) & (cr >= 0)
             out = np.zeros(len(self), dtype=bool)
             out[both] = _member(cl[both].astype(np.int64) * n + cr[both], allowed)
