@@ -43,6 +43,7 @@ __all__ = [
     "HOUSEHOLD_STRATA",
     "ModelParameters",
     "PatternCounts",
+    "excuse",
     "excused_from_context",
     "fit_household_em",
     "fit_rest",
@@ -308,14 +309,19 @@ def fit_household_em(
     return m, lam, u, iterations, converged
 
 
+def excuse(weights: np.ndarray, excused: tuple[int, np.ndarray] | None, j: int) -> None:
+    """Set to 0, in place, the negative ``weights`` of context comparison ``j`` its excused pairs have."""
+    if excused is not None and excused[0] == j:
+        weights[excused[1] & (weights < 0)] = 0.0
+
+
 def _context_log_ratio(
     m: np.ndarray, u: np.ndarray, lv: np.ndarray, excused: tuple[int, np.ndarray] | None, j: int
 ) -> np.ndarray:
     """ln(m/u) of context comparison ``j`` per pattern: 0 at its null level and where excused."""
     w = np.log(m[lv]) - np.log(u[lv])
     w[lv == 0] = 0.0
-    if excused is not None and excused[0] == j:
-        w[excused[1] & (w < 0)] = 0.0
+    excuse(w, excused, j)
     return w
 
 

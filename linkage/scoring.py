@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.comparisons import Comparison, PairView
-from linkage.model import HOUSEHOLD_STRATA, ModelParameters, excused_from_context
+from linkage.model import HOUSEHOLD_STRATA, ModelParameters, excuse, excused_from_context
 
 __all__ = [
     "REST",
@@ -126,8 +126,7 @@ def weight_terms(
     for j, (name, table) in enumerate(zip(params.context, params.context_weights(), strict=True)):
         values = table.astype(np.float32)[graded.context_levels[:, j]]
         values[~rest] = 0.0
-        if excused is not None and excused[0] == j:
-            values[excused[1] & (values < 0)] = 0.0
+        excuse(values, excused, j)
         terms[name] = values
     for name, adj in tf.items():
         terms[f"tf_{name}"] = adj.astype(np.float32)
