@@ -166,7 +166,7 @@ def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
     return Outcome(
         clusters=person_index,
         candidate_pairs=candidate_pairs,
-        phases={"link_s": link_s},
+        phases={"link_s": link_s, **{f"{k}_s": v for k, v in result.facts.get("seconds", {}).items()}},
         facts={
             "settings": str(settings_path) if settings_path else "default (shipped)",
             "stated_relationships": stated is not None,

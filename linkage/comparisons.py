@@ -44,10 +44,15 @@ __all__ = [
 
 
 def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """``np.isin`` for many values against a small set, by hashing the set (much faster)."""
+    """``np.isin`` for many values against ``allowed``, sorted and distinct (made once, reused)."""
     if len(allowed) == 0:
         return np.zeros(len(values), dtype=bool)
-    return pd.Index(np.unique(allowed)).get_indexer(values) >= 0
+    at = np.minimum(np.searchsorted(allowed, values), len(allowed) - 1)
+    return allowed[at] == values
+
+
+#: Distinct value pairs from which Jaro–Winkler runs on every core (threads cost more below).
+_PARALLEL_FROM = 20_000
 
 
 def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> np.ndarray:
@@ -65,7 +70,7 @@ def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> n
             uniques[distinct % n].tolist(),
             scorer=JaroWinkler.normalized_similarity,
             dtype=np.float32,
-            workers=1,
+            workers=-1 if len(distinct) >= _PARALLEL_FROM else 1,
         )
         sim[todo] = scores[inverse]
     return sim
@@ -107,8 +112,8 @@ class PairView:
     def __len__(self) -> int:
         return len(self.left)
 
-    def subset(self, mask: np.ndarray) -> PairView:
-        """A view of some of the pairs, sharing the per-record codes."""
+    def subset(self, mask: np.ndarray | slice) -> PairView:
+        """A view of some of the pairs (a mask or a slice), sharing the per-record codes."""
         return PairView(
             self.prepared,
             self.left[mask],
@@ -212,7 +217,7 @@ class PairView:
         return self._cache[key]
 
     def _allowed_codes(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None) -> np.ndarray:
-        """Codes (left code * distinct values + right code) of the value pairs in ``pairs``.
+        """Codes (left code * distinct values + right code) of the value pairs in ``pairs``, sorted.
 
         Worked out once per record set and shared by its views: reading every distinct
         value as the name it may misspell is a Python call per value.
@@ -235,7 +240,7 @@ class PairView:
                 ],
                 dtype=np.int64,
             )
-            self._codes[name] = (allowed, np.empty(0, dtype=object))
+            self._codes[name] = (np.unique(allowed), np.empty(0, dtype=object))
         return self._codes[name][0]
 
     def in_pairs(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None = None) -> np.ndarray:
@@ -256,17 +261,47 @@ class PairView:
             self._cache[key] = out
         return self._cache[key]
 
+    def _list_members(self, col: str, list_col: str) -> np.ndarray:
+        """Sorted codes (record * (distinct values + 1) + value code) of the ``col`` values
+        each record's ``list_col`` holds; worked out once per record set."""
+        name = f"#inlist|{col}|{list_col}"
+        if name not in self._codes:
+            _, uniques = self.record_codes(col)
+            index = {v: i for i, v in enumerate(uniques)}
+            exploded = self.prepared[list_col].explode().dropna()
+            member = exploded.map(index).dropna()
+            n = np.int64(len(uniques) + 1)
+            keys = np.unique(member.index.to_numpy(dtype=np.int64) * n + member.to_numpy(dtype=np.int64))
+            self._codes[name] = (keys, np.empty(0, dtype=object))
+        return self._codes[name][0]
+
+    def record_is_initial(self, col: str) -> np.ndarray:
+        """True per record whose ``col`` is a single letter."""
+        name = f"#initial|{col}"
+        if name not in self._codes:
+            codes, uniques = self.record_codes(col)
+            one = np.fromiter((len(u) == 1 for u in uniques.tolist()), bool, len(uniques))
+            self._codes[name] = ((codes >= 0) & one[codes], np.empty(0, dtype=object))
+        return self._codes[name][0]
+
+    def record_lookup(self, col: str, table: pd.Series) -> np.ndarray:
+        """``table``'s value (float, NaN if absent) for each distinct value of ``col``, by code."""
+        name = f"#lookup|{col}"
+        if name not in self._codes or self._codes[name][1][0] is not table:
+            _, uniques = self.record_codes(col)
+            values = pd.Series(uniques, dtype=object).map(table).to_numpy(dtype=float)
+            held = np.empty(1, dtype=object)
+            held[0] = table  # the table these values came from
+            self._codes[name] = (values, held)
+        return self._codes[name][0]
+
     def in_list(self, col: str, list_col: str) -> np.ndarray:
         """True where one side's ``col`` is in the other side's ``list_col`` (either way round)."""
         key = ("inlist", col, list_col)
         if key not in self._cache:
             codes, uniques = self.record_codes(col)
-            index = {v: i for i, v in enumerate(uniques)}
-            lists = self.prepared[list_col]
-            exploded = lists.explode().dropna()
-            member = exploded.map(index).dropna()
             n = np.int64(len(uniques) + 1)
-            keys = np.unique(member.index.to_numpy(dtype=np.int64) * n + member.to_numpy(dtype=np.int64))
+            keys = self._list_members(col, list_col)
             out = np.zeros(len(self), dtype=bool)
             if len(keys):
                 cl, cr = codes[self.left], codes[self.right]
@@ -427,9 +462,7 @@ class InitialLevel(Level):
     kind: ClassVar[str] = "initial"
 
     def applies(self, v: PairView) -> np.ndarray:
-        vals = v.prepared[self.column]
-        lengths = vals.str.len().fillna(0).to_numpy()
-        one = lengths == 1
+        one = v.record_is_initial(self.column)
         initial = f"{self.column}_initial"
         return (one[v.left] | one[v.right]) & v.equal(initial)
 

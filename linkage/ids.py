@@ -9,7 +9,6 @@ and splits (one previous person's records now in several clusters) are recorded.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 import numpy as np
@@ -26,7 +25,7 @@ def new_id(prefix: str, seed_text: str, taken: set[str], key: bytes = b"") -> st
     """
     salt = 0
     while True:
-        digest = hmac.new(key, f"{seed_text}#{salt}".encode(), hashlib.sha256).hexdigest()[:12].upper()
+        digest = hmac.digest(key, f"{seed_text}#{salt}".encode(), "sha256").hex()[:12].upper()
         candidate = f"{prefix}{digest}"
         if candidate not in taken:
             return candidate

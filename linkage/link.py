@@ -33,7 +33,14 @@ from linkage.scoring import Graded
 from linkage.settings import LinkageSettings
 from linkage.training import fit_parameters, patterns_of
 
-__all__ = ["LinkResult", "different_people", "link_records", "prepare_for_linkage"]
+__all__ = [
+    "LinkInputs",
+    "LinkResult",
+    "different_people",
+    "link_records",
+    "prepare_for_linkage",
+    "prepare_inputs",
+]
 
 Progress = Callable[[str], None]
 
@@ -98,11 +105,18 @@ def _content_groups(
     records that ``apart`` says are different people (unnamed twins, "Baby Khan" and "Baby
     Khan", stated siblings of one source).
     """
-    keyed = prepared[["source", *_CONTENT]].astype(str)
-    keyed["given_recorded"] = records["given_name_std"].astype(str).to_numpy()
-    keyed["aliases_recorded"] = prepared["aliases"].map(lambda a: "|".join(a)).to_numpy()
+    aliases = prepared["aliases"].to_numpy(dtype=object)
+    columns = [
+        prepared["source"],
+        *(prepared[c] for c in _CONTENT),
+        records["given_name_std"],
+        pd.Series(["|".join(a) if len(a) else "" for a in aliases], dtype=object),
+    ]
+    codes = np.zeros(len(prepared), dtype=np.int64)
+    for column in columns:  # one code per distinct combination so far (missing is a value)
+        values, uniques = pd.factorize(column.to_numpy(), use_na_sentinel=False)
+        codes = pd.factorize(codes * np.int64(len(uniques) + 1) + values)[0].astype(np.int64)
     informative = prepared["family"].notna() & (prepared["given"].notna() | prepared["dob"].notna())
-    codes = pd.factorize(pd.util.hash_pandas_object(keyed, index=False).to_numpy())[0]
     first = pd.Series(np.arange(len(prepared))).groupby(codes).transform("min").to_numpy()
     rep_of = np.where(informative.to_numpy(), first, np.arange(len(prepared)))
     a, b = apart
@@ -211,30 +225,71 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.
     return latest, earliest
 
 
+def _check_unique_keys(records: pd.DataFrame) -> None:
+    if records["record_key"].duplicated().any():
+        raise LinkageError("records: record_key must be unique")
+
+
+def _positional(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed 0..n-1 (a shallow copy: the columns are not copied)."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    out = frame.copy(deep=False)
+    out.index = pd.RangeIndex(len(out))
+    return out
+
+
 def prepare_for_linkage(
-    records: pd.DataFrame, stated_relationships: pd.DataFrame | None = None
+    records: pd.DataFrame,
+    stated_relationships: pd.DataFrame | None = None,
+    *,
+    apart: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Prepared distinct records, the distinct record of every input record, and their positions.
 
     The prepared records carry `dob_latest_days` and `dob_earliest_days`: bounds on the date
     of birth that the stated relationships imply (a parent is older than their child).
+    ``apart`` is :func:`different_people` by record position, when the caller has it already.
     """
-    if records["record_key"].duplicated().any():
-        raise LinkageError("records: record_key must be unique")
-    records = records.reset_index(drop=True)
+    _check_unique_keys(records)
+    records = _positional(records)
     prepared_all = prepare_records(records)
     latest, earliest = _age_bounds(records, stated_relationships)
-    identity = np.arange(len(records))
-    rep_of = _content_groups(prepared_all, records, different_people(records, stated_relationships, identity))
+    if apart is None:
+        apart = different_people(records, stated_relationships, np.arange(len(records)))
+    rep_of = _content_groups(prepared_all, records, apart)
     prepared_all["dob_latest_days"] = pd.Series(latest).groupby(rep_of).transform("min").to_numpy()
     prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
     reps = np.unique(rep_of)
     position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
     return (
-        prepared_all.iloc[reps].reset_index(drop=True),
+        _positional(prepared_all.iloc[reps]),
         position,
         prepared_all["record_key"].to_numpy(),
     )
+
+
+@dataclass(frozen=True)
+class LinkInputs:
+    """Records made ready for either engine: the same preparation, whichever runs the pairs."""
+
+    records: pd.DataFrame  # every canonical column, indexed 0..n-1
+    prepared: pd.DataFrame  # one row per distinct record (see prepare_for_linkage)
+    position: np.ndarray  # the distinct record of each record
+    keys: np.ndarray  # record_key of each record
+    cannot: tuple[np.ndarray, np.ndarray]  # distinct records that are certainly different people
+
+
+def prepare_inputs(records: pd.DataFrame, stated_relationships: pd.DataFrame | None) -> LinkInputs:
+    """Canonical ``records`` (and what the sources state) prepared for linking."""
+    _check_unique_keys(records)
+    records = _positional(records)
+    absent = [c for c in RECORDS.names if c not in records.columns]
+    if absent:  # a records-like table from elsewhere: what it lacks is unknown
+        records = records.assign(**{c: None for c in absent})
+    apart = different_people(records, stated_relationships, np.arange(len(records)))
+    prepared, position, keys = prepare_for_linkage(records, stated_relationships, apart=apart)
+    return LinkInputs(records, prepared, position, keys, (position[apart[0]], position[apart[1]]))
 
 
 def _regrade(scorer: PairScorer, graded: Graded, view: PairView, names: set[str]) -> Graded:
@@ -350,7 +405,7 @@ MAX_HOUSEHOLD_LIST = 50
 def _household_list_pairs(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Positions of every pair of records in one household list (of at most MAX_HOUSEHOLD_LIST)."""
     cols = ["source", "household_ref", "extract_date"]
-    lists = records[[c for c in cols if c in records.columns]].reset_index(drop=True)
+    lists = _positional(records[[c for c in cols if c in records.columns]])
     lists = lists.assign(i=np.arange(len(lists))).dropna(subset=["household_ref"])
     lists = lists.fillna({"extract_date": ""}) if "extract_date" in lists.columns else lists
     keys = [c for c in cols if c in lists.columns]
@@ -384,7 +439,7 @@ def different_people(
         lefts.append(a[ok].astype(np.int64))
         rights.append(b[ok].astype(np.int64))
     if "row_number" in records.columns:
-        rows = records[["source", "row_number"]].reset_index(drop=True)
+        rows = _positional(records[["source", "row_number"]])
         rows = rows.assign(i=np.arange(len(rows))).dropna(subset=["row_number"])
         same_row = rows.merge(rows, on=["source", "row_number"])
         same_row = same_row[same_row["i_x"] < same_row["i_y"]]
@@ -549,11 +604,8 @@ def link_records(
     if len(records) == 0:
         return _nothing_to_link(settings)
     say("preparing records")
-    records = records.reset_index(drop=True)
-    absent = [c for c in RECORDS.names if c not in records.columns]
-    if absent:  # a records-like table from elsewhere: what it lacks is unknown
-        records = records.assign(**{c: None for c in absent})
-    prepared, position, all_keys = prepare_for_linkage(records, stated_relationships)
+    inputs = prepare_inputs(records, stated_relationships)
+    records, prepared, position, all_keys = inputs.records, inputs.prepared, inputs.position, inputs.keys
     labels_at = (
         labelled_positions(labelled_pairs, np.asarray(all_keys), position)
         if labelled_pairs is not None
@@ -575,7 +627,7 @@ def link_records(
     )
     lap("block")
 
-    cannot = different_people(records, stated_relationships, position)
+    cannot = inputs.cannot
     left, right, rule = blocked.left, blocked.right, blocked.rule
     rule_names = [r.name for r in rules]
     passes = 2 if uses_relational(settings) and stated_relationships is not None else 1

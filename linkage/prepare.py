@@ -130,7 +130,8 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     `postcode`, `sector`, `district`, `uprn`, `address`, `address_key` (house number and
     the street's first two words, "12 ACACIA ROAD"), `nhs`, `upn`.
     """
-    r = records.reset_index(drop=True)
+    r = records.copy(deep=False)
+    r.index = pd.RangeIndex(len(r))
     missing = [c for c in _CANONICAL_INPUTS if c not in r.columns]
     if missing:  # a records-like table from elsewhere (a benchmark, a partner's extract)
         r = r.assign(**{c: None for c in missing})

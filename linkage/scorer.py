@@ -7,7 +7,12 @@ agree to the last bit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import astuple, dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +32,8 @@ from linkage.settings import LinkageSettings
 
 __all__ = ["PairScorer", "ScoredPairs", "household_rules"]
 
+T = TypeVar("T")
+
 
 def household_rules(max_block_size: int) -> list[BlockingRule]:
     """Rules that enumerate every pair of the household strata (blocks of household size)."""
@@ -36,6 +43,28 @@ def household_rules(max_block_size: int) -> list[BlockingRule]:
         BlockingRule("household_full_address", ("address",), max_block_size=max_block_size),
         BlockingRule("household_uprn", ("uprn",), max_block_size=max_block_size),
     ]
+
+
+#: Pairs from which grading is shared out over threads, one share per core: the work is
+#: numpy over integer arrays and Jaro–Winkler in C, which run outside the GIL.
+PARALLEL_PAIRS = 200_000
+#: Pairs graded first on one thread, so that the shares find the per-record codes made.
+_WARM_PAIRS = 5_000
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _in_shares(n: int, work: Callable[[slice], T]) -> list[T]:
+    """``work`` over consecutive slices of ``n`` pairs, one per core on threads when ``n`` is large."""
+    shares = min(_cores(), n // PARALLEL_PAIRS)
+    if shares < 2:
+        return [work(slice(0, n))]
+    work(slice(0, _WARM_PAIRS))  # makes the per-record codes the shares then read
+    bounds = np.linspace(0, n, shares + 1).astype(np.int64)
+    with ThreadPoolExecutor(shares) as pool:
+        return list(pool.map(work, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
 
 
 @dataclass(frozen=True)
@@ -93,7 +122,16 @@ class PairScorer:
 
     def grade(self, view: PairView, *, household: bool = True) -> Graded:
         enumerated = self.enumerated(view.left, view.right) if household else np.zeros(len(view), bool)
-        return grade_pairs(view, self.settings.comparisons, self.settings.context, enumerated)
+
+        def grade_part(part: slice) -> Graded:
+            return grade_pairs(
+                view.subset(part), self.settings.comparisons, self.settings.context, enumerated[part]
+            )
+
+        parts = _in_shares(len(view), grade_part)
+        if len(parts) == 1:
+            return parts[0]
+        return Graded(*(np.concatenate(arrays) for arrays in zip(*(astuple(g) for g in parts), strict=True)))
 
     def conflicts(self, view: PairView, graded: Graded) -> np.ndarray:
         """Two valid identifiers that differ, or real dates of birth far apart and not a typo."""
@@ -146,21 +184,30 @@ class PairScorer:
         graded: Graded | None = None,
         view: PairView | None = None,
     ) -> ScoredPairs:
-        """Weights and probabilities of pairs; pass the ``view`` they were graded on to reuse its work."""
-        if self.params is None:
+        """Weights and probabilities of pairs (``view``: the pairs' view, when one is at hand)."""
+        params = self.params
+        if params is None:
             raise ValueError("the scorer has no fitted parameters yet")
         view = view if view is not None else self.view(left, right)
         graded = graded if graded is not None else self.grade(view)
-        tf = tf_adjustments(
-            view,
-            graded,
-            self.settings.comparisons,
-            self.settings.context,
-            self.frequencies,
-            self.tf_base,
-            self.settings.model.term_frequency,
-            self.settings.model.max_tf_adjustment,
-        )
-        terms = weight_terms(self.params, graded, tf)
+
+        def score_part(part: slice) -> tuple[dict[str, np.ndarray], np.ndarray]:
+            share = view.subset(part)
+            some = Graded(graded.levels[part], graded.context_levels[part], graded.strata[part])
+            tf = tf_adjustments(
+                share,
+                some,
+                self.settings.comparisons,
+                self.settings.context,
+                self.frequencies,
+                self.tf_base,
+                self.settings.model.term_frequency,
+                self.settings.model.max_tf_adjustment,
+            )
+            return weight_terms(params, some, tf), self.conflicts(share, some)
+
+        parts = _in_shares(len(view), score_part)
+        terms = {name: np.concatenate([p[0][name] for p in parts]) for name in parts[0][0]}
         weight = total_weight(terms)
-        return ScoredPairs(view, graded, terms, weight, probability(weight), self.conflicts(view, graded))
+        conflict = np.concatenate([p[1] for p in parts])
+        return ScoredPairs(view, graded, terms, weight, probability(weight), conflict)

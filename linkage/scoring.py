@@ -102,8 +102,7 @@ def tf_adjustments(
         if freq is None or comp.name not in tf_base:
             continue
         at_level = rest & np.isin(level_cols[comp.name], comp.tf_levels)
-        _, uniques = view.record_codes(comp.tf_column)
-        share = pd.Series(uniques, dtype=object).map(freq).to_numpy(dtype=float)
+        share = view.record_lookup(comp.tf_column, freq)
         cl, _ = view.codes(comp.tf_column)
         adj = np.zeros(len(view), dtype=np.float64)
         idx = np.flatnonzero(at_level & (cl >= 0))

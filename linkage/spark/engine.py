@@ -3,7 +3,7 @@
 Where the work is done:
 
 * **driver** (pandas, the local engine's own functions): reading the records, preparing
-  them (:func:`linkage.link.prepare_for_linkage`), the term frequencies and household
+  them (:func:`linkage.link.prepare_inputs`), the term frequencies and household
   blocks of all records, the random pairs of the u-probabilities, the relational columns of
   the second pass, the EM on pattern counts, the clustering of the pairs that decide it,
   stable ids and the `persons` table: everything that grows with the number of records;
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ingest.schema import RECORDS
 from linkage.clustering import Clusters
 from linkage.errors import LinkageError
 from linkage.ids import assign_ids
@@ -45,9 +44,8 @@ from linkage.link import (
     _random_pairs_apart,
     _shared_child_pairs,
     add_relational_columns,
-    different_people,
     labelled_positions,
-    prepare_for_linkage,
+    prepare_inputs,
     uses_relational,
 )
 from linkage.model import HOUSEHOLD_STRATA
@@ -605,11 +603,9 @@ def _link(
     if len(records) == 0:
         return _nothing_to_link(settings)
     say("preparing records")
-    records = records.reset_index(drop=True)
-    absent = [c for c in RECORDS.names if c not in records.columns]
-    if absent:  # a records-like table from elsewhere: what it lacks is unknown
-        records = records.assign(**{c: None for c in absent})
-    prepared, position, all_keys = prepare_for_linkage(records, stated)
+    inputs = prepare_inputs(records, stated)
+    prepared, position, all_keys = inputs.prepared, inputs.position, inputs.keys
+    records = inputs.records
     # From here on the driver reads only these columns of the records: let the rest go
     # (about 40% of the canonical table as pandas holds it: addresses, aliases, flags).
     records = records[[c for c in _RECORD_COLUMNS_KEPT if c in records.columns]]
@@ -661,7 +657,7 @@ def _link(
     say(f"blocked: {int(blocked.counts['new_pairs'].sum()):,} candidate pairs (Spark)")
     lap("block")
 
-    cannot = different_people(records, stated, position)
+    cannot = inputs.cannot
     rule_names = [r.name for r in rules]
     passes = 2 if uses_relational(settings) and stated is not None else 1
     random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None

@@ -149,6 +149,17 @@ def test_same_records_in_any_order_give_the_same_people(authority, linked):
     assert len(groups_a ^ groups_b) <= 0.01 * len(groups_a)
 
 
+def test_pairs_shared_out_over_threads_give_the_same_result(authority, linked, monkeypatch):
+    import linkage.scorer
+
+    records, *_, stated = authority
+    monkeypatch.setattr(linkage.scorer, "PARALLEL_PAIRS", 500)
+    monkeypatch.setattr(linkage.scorer, "_cores", lambda: 3)
+    threaded = link_records(records, stated_relationships=stated)
+    pd.testing.assert_frame_equal(threaded.person_index, linked.person_index)
+    pd.testing.assert_frame_equal(threaded.pairs, linked.pairs)
+
+
 def test_a_hard_conflict_pair_is_never_one_person(linked):
     conflicts = linked.pairs[linked.pairs["hard_conflict"]]
     index = linked.person_index.set_index("record_key")["person_id"]
