@@ -95,25 +95,38 @@ def _capped(codes: np.ndarray, max_block_size: int | None) -> tuple[np.ndarray, 
     return out, len(big)
 
 
+ColumnCodes = dict[str, tuple[np.ndarray, int]]
+
+
 def _key_codes(
-    prepared: pd.DataFrame, columns: Sequence[str], extra: pd.DataFrame | None = None
+    prepared: pd.DataFrame,
+    columns: Sequence[str],
+    extra: pd.DataFrame | None = None,
+    cache: ColumnCodes | None = None,
 ) -> np.ndarray:
     """One int64 code per record for the tuple of ``columns`` (-1 when any is null).
 
     With ``extra`` (the right-hand columns of a reverse rule, in the same order) the codes
-    of both are returned concatenated, in one shared code space.
+    of both are returned concatenated, in one shared code space. ``cache`` keeps each
+    column's codes for the next rule that reads it (not used with ``extra``).
     """
     n = len(prepared)
     total = n + (len(extra) if extra is not None else 0)
     code = np.zeros(total, dtype=np.int64)
     null = np.zeros(total, dtype=bool)
     for i, col in enumerate(columns):
-        values = prepared[col]
-        if extra is not None:
-            values = pd.concat([values, extra.iloc[:, i]], ignore_index=True)
-        c, uniques = pd.factorize(values, use_na_sentinel=True)
+        if extra is None and cache is not None and col in cache:
+            c, distinct = cache[col]
+        else:
+            values = prepared[col]
+            if extra is not None:
+                values = pd.concat([values, extra.iloc[:, i]], ignore_index=True)
+            c, uniques = pd.factorize(values, use_na_sentinel=True)
+            distinct = len(uniques)
+            if extra is None and cache is not None:
+                cache[col] = (c, distinct)
         null |= c < 0
-        code = code * (len(uniques) + 1) + (c + 1)
+        code = code * (distinct + 1) + (c + 1)
         if i < len(columns) - 1:  # keep codes small
             code = pd.factorize(code)[0].astype(np.int64)
     code[null] = -1
@@ -126,10 +139,23 @@ def _sizes(codes: np.ndarray) -> np.ndarray:
     return np.bincount(pd.factorize(valid)[0]) if len(valid) else np.zeros(0, dtype=np.int64)
 
 
+def _rule_codes(
+    prepared: pd.DataFrame, rule: BlockingRule, cache: ColumnCodes | None = None
+) -> tuple[np.ndarray, int]:
+    """A rule's block codes (capped blocks left out: -1) and how many blocks were left out;
+    for a reverse rule, the left and the right codes concatenated."""
+    if rule.reverse is None:
+        return _capped(_key_codes(prepared, rule.keys, cache=cache), rule.max_block_size)
+    return _key_codes(prepared, rule.keys, prepared[list(rule.reverse)]), 0
+
+
 def count_rule_pairs(prepared: pd.DataFrame, rule: BlockingRule, link_type: str = "link_and_dedupe") -> int:
     """Exact number of pairs a rule alone makes (before de-duplication against other rules)."""
+    return _pairs_of_codes(prepared, rule, _rule_codes(prepared, rule)[0], link_type)
+
+
+def _pairs_of_codes(prepared: pd.DataFrame, rule: BlockingRule, codes: np.ndarray, link_type: str) -> int:
     if rule.reverse is None:
-        codes, _ = _capped(_key_codes(prepared, rule.keys), rule.max_block_size)
         sizes = _sizes(codes).astype(np.int64)
         total = int((sizes * (sizes - 1) // 2).sum())
         if link_type == "link_only":
@@ -139,7 +165,6 @@ def count_rule_pairs(prepared: pd.DataFrame, rule: BlockingRule, link_type: str 
             total -= int((within * (within - 1) // 2).sum())
         return total
     n = len(prepared)
-    codes = _key_codes(prepared, rule.keys, prepared[list(rule.reverse)])
     cl, cr = codes[:n], codes[n:]
     left_counts = pd.Series(cl[cl >= 0]).value_counts()
     right_counts = pd.Series(cr[cr >= 0]).value_counts()
@@ -205,11 +230,13 @@ def block(
     lefts, rights, rule_ids, rows = [], [], [], []
     all_codes: dict[str, np.ndarray] = {}
     earlier: list[tuple[BlockingRule, np.ndarray]] = []
+    column_codes: ColumnCodes = {}
     for k, rule in enumerate(rules):
-        expected = count_rule_pairs(prepared, rule, link_type)
+        codes, left_out = _rule_codes(prepared, rule, column_codes)
+        expected = _pairs_of_codes(prepared, rule, codes, link_type)
         if expected > max_pairs_per_rule:
             if rule.reverse is None:
-                biggest = int(_sizes(_key_codes(prepared, rule.keys)).max(initial=0))
+                biggest = int(_sizes(_key_codes(prepared, rule.keys, cache=column_codes)).max(initial=0))
             else:
                 biggest = -1
             raise LinkageError(
@@ -219,12 +246,9 @@ def block(
                 + ". Add a column to the rule (e.g. birth_year or given_initial) to make its blocks "
                 "smaller, or raise blocking.max_pairs_per_rule if the machine has the memory."
             )
-        left_out = 0
         if rule.reverse is None:
-            codes, left_out = _capped(_key_codes(prepared, rule.keys), rule.max_block_size)
             a, b = _within_blocks(codes)
         else:
-            codes = _key_codes(prepared, rule.keys, prepared[list(rule.reverse)])
             a, b = _across(codes[:n], codes[n:])
         if link_type == "link_only":
             keep = sources[a] != sources[b]

@@ -15,6 +15,7 @@ of values, and every level is a numpy expression over the pairs: no Python loop 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -51,13 +52,13 @@ def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return allowed[at] == values
 
 
-#: Distinct value pairs from which Jaro–Winkler runs on every core (threads cost more below).
+#: Distinct value pairs from which Jaro–Winkler runs on several threads (they cost more below).
 _PARALLEL_FROM = 20_000
 
 
-def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray, threads: int = 1) -> np.ndarray:
     """Similarity of coded values per pair: 1 where equal, 0 where either is null, and
-    Jaro–Winkler computed once per distinct pair of different values."""
+    Jaro–Winkler computed once per distinct pair of different values (on up to ``threads``)."""
     sim = np.zeros(len(left), dtype=np.float32)
     sim[(left >= 0) & (left == right)] = 1.0
     todo = (left >= 0) & (right >= 0) & (left != right)
@@ -70,7 +71,7 @@ def _jaro_winkler(left: np.ndarray, right: np.ndarray, uniques: np.ndarray) -> n
             uniques[distinct % n].tolist(),
             scorer=JaroWinkler.normalized_similarity,
             dtype=np.float32,
-            workers=-1 if len(distinct) >= _PARALLEL_FROM else 1,
+            workers=threads if len(distinct) >= _PARALLEL_FROM else 1,
         )
         sim[todo] = scores[inverse]
     return sim
@@ -90,6 +91,25 @@ def _spelt_as(values: np.ndarray, pairs: set[tuple[str, str]], threshold: float)
     return out
 
 
+def _is_list(value: object) -> bool:
+    """A list cell: a Python list, or an array as Arrow gives it."""
+    return isinstance(value, (list, np.ndarray))
+
+
+def _spread(offsets: np.ndarray, items: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``rows``, item) for every item of every row of a CSR list column."""
+    starts = offsets[rows]
+    sizes = offsets[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    first_of_owner = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    at = np.arange(len(owner), dtype=np.int64) - first_of_owner + np.repeat(starts, sizes)
+    return owner, items[at]
+
+
+# One empty set for every view without nicknames: caches are keyed by the set's identity.
+_NO_NICKNAMES: set[tuple[str, str]] = set()
+
+
 class PairView:
     """Pairs of prepared records, with cached integer codes and similarities per column."""
 
@@ -101,18 +121,20 @@ class PairView:
         *,
         nicknames: set[tuple[str, str]] | None = None,
         codes: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        threads: int = 1,
     ) -> None:
         self.prepared = prepared
         self.left = np.asarray(left, dtype=np.int64)
         self.right = np.asarray(right, dtype=np.int64)
-        self.nicknames = nicknames or set()
+        self.nicknames = nicknames if nicknames is not None else _NO_NICKNAMES
+        self.threads = threads  # most threads one computation over these pairs may use
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = codes if codes is not None else {}
         self._cache: dict[Any, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.left)
 
-    def subset(self, mask: np.ndarray | slice) -> PairView:
+    def subset(self, mask: np.ndarray | slice, *, threads: int | None = None) -> PairView:
         """A view of some of the pairs (a mask or a slice), sharing the per-record codes."""
         return PairView(
             self.prepared,
@@ -120,6 +142,7 @@ class PairView:
             self.right[mask],
             nicknames=self.nicknames,
             codes=self._codes,
+            threads=self.threads if threads is None else threads,
         )
 
     # per-record codes --------------------------------------------------------
@@ -150,7 +173,7 @@ class PairView:
         name = f"#has:{col}"
         if name not in self._codes:
             lists = self.prepared[col].to_numpy(dtype=object)
-            has = np.fromiter((isinstance(x, list) and len(x) > 0 for x in lists), bool, len(lists))
+            has = np.fromiter((_is_list(x) and len(x) > 0 for x in lists), bool, len(lists))
             self._codes[name] = (has, np.empty(0, dtype=object))
         return self._codes[name][0]
 
@@ -182,11 +205,12 @@ class PairView:
             both = pd.concat([self.prepared[key[0]], self.prepared[key[1]]], ignore_index=True)
             codes, uniques = pd.factorize(both, use_na_sentinel=True)
             n = len(self.prepared)
+            # the entry looked up last: a thread that finds it finds the other two
+            self._codes[f"{name}|#0"] = (codes[:n].astype(np.int32), np.empty(0, dtype=object))
+            self._codes[f"{name}|#1"] = (codes[n:].astype(np.int32), np.empty(0, dtype=object))
             self._codes[name] = (codes.astype(np.int32), np.asarray(uniques, dtype=object))
-            self._codes[f"{name}#0"] = (codes[:n].astype(np.int32), np.empty(0, dtype=object))
-            self._codes[f"{name}#1"] = (codes[n:].astype(np.int32), np.empty(0, dtype=object))
-        first = self._codes[f"{name}#0"][0]
-        second = self._codes[f"{name}#1"][0]
+        first = self._codes[f"{name}|#0"][0]
+        second = self._codes[f"{name}|#1"][0]
         return (first, second) if col_a == key[0] else (second, first)
 
     def equal_values(self, col_l: str, col_r: str) -> np.ndarray:
@@ -203,7 +227,7 @@ class PairView:
         key = ("jw", col)
         if key not in self._cache:
             cl, cr = self.codes(col)
-            self._cache[key] = _jaro_winkler(cl, cr, self.record_codes(col)[1])
+            self._cache[key] = _jaro_winkler(cl, cr, self.record_codes(col)[1], self.threads)
         return self._cache[key]
 
     def similarity_across(self, col_l: str, col_r: str) -> np.ndarray:
@@ -213,7 +237,7 @@ class PairView:
             codes_l, codes_r = self.shared_codes(col_l, col_r)
             pair = sorted((col_l, col_r))
             uniques = self._codes[f"{pair[0]}|{pair[1]}"][1]
-            self._cache[key] = _jaro_winkler(codes_l[self.left], codes_r[self.right], uniques)
+            self._cache[key] = _jaro_winkler(codes_l[self.left], codes_r[self.right], uniques, self.threads)
         return self._cache[key]
 
     def _allowed_codes(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None) -> np.ndarray:
@@ -281,7 +305,7 @@ class PairView:
         if name not in self._codes:
             codes, uniques = self.record_codes(col)
             one = np.fromiter((len(u) == 1 for u in uniques.tolist()), bool, len(uniques))
-            self._codes[name] = ((codes >= 0) & one[codes], np.empty(0, dtype=object))
+            self._codes[name] = (np.append(one, False)[codes], np.empty(0, dtype=object))  # -1: null
         return self._codes[name][0]
 
     def record_lookup(self, col: str, table: pd.Series) -> np.ndarray:
@@ -293,6 +317,7 @@ class PairView:
             held = np.empty(1, dtype=object)
             held[0] = table  # the table these values came from
             self._codes[name] = (values, held)
+            return values
         return self._codes[name][0]
 
     def in_list(self, col: str, list_col: str) -> np.ndarray:
@@ -310,6 +335,27 @@ class PairView:
             self._cache[key] = out
         return self._cache[key]
 
+    def _list_items(self, col: str, other: str) -> tuple[np.ndarray, np.ndarray]:
+        """(offsets per record, item codes) of list column ``col``, in one code space with
+        list column ``other``: record i holds items[offsets[i]:offsets[i + 1]]."""
+        pair = sorted((col, other))
+        name = f"#items|{pair[0]}|{pair[1]}"
+        if f"{name}|0" not in self._codes:
+            sizes, flat = [], []
+            for c in dict.fromkeys(pair):  # a column with itself: read once
+                lists = self.prepared[c].to_numpy(dtype=object)
+                held = [x if _is_list(x) else () for x in lists.tolist()]
+                sizes.append(np.fromiter((len(x) for x in held), np.int64, len(held)))
+                flat.append(list(itertools.chain.from_iterable(held)))
+            codes, _ = pd.factorize(pd.Series(list(itertools.chain(*flat)), dtype=object))
+            bounds = np.cumsum([0, *(len(f) for f in flat)])
+            for i in (1, 0):  # the entry looked up first is made last: a thread that finds it finds both
+                j = min(i, len(flat) - 1)
+                part = codes[bounds[j] : bounds[j + 1]].astype(np.int64)
+                self._codes[f"{name}|{i}"] = (np.r_[0, np.cumsum(sizes[j])], part)
+        first, second = self._codes[f"{name}|0"], self._codes[f"{name}|1"]
+        return first if col == pair[0] else second
+
     def lists_intersect(self, col_l: str, col_r: str | None = None) -> np.ndarray:
         """True where the left record's list ``col_l`` shares an item with the right's ``col_r``."""
         col_r = col_r or col_l
@@ -317,16 +363,18 @@ class PairView:
         if key not in self._cache:
             out = np.zeros(len(self), dtype=bool)
             if col_l in self.prepared.columns and col_r in self.prepared.columns:
-                lists_l = self.prepared[col_l].to_numpy(dtype=object)
-                lists_r = self.prepared[col_r].to_numpy(dtype=object)
-                has_l = self.record_has_list(col_l)
-                has_r = self.record_has_list(col_r)
+                off_l, items_l = self._list_items(col_l, col_r)
+                off_r, items_r = self._list_items(col_r, col_l)
+                has_l, has_r = off_l[1:] > off_l[:-1], off_r[1:] > off_r[:-1]
                 idx = np.flatnonzero(has_l[self.left] & has_r[self.right])
                 if len(idx):
-                    left = pd.DataFrame({"pair": idx, "item": lists_l[self.left[idx]]}).explode("item")
-                    right = pd.DataFrame({"pair": idx, "item": lists_r[self.right[idx]]}).explode("item")
-                    hit = left.merge(right, on=["pair", "item"])["pair"].unique()
-                    out[hit] = True
+                    pair_l, item_l = _spread(off_l, items_l, self.left[idx])
+                    pair_r, item_r = _spread(off_r, items_r, self.right[idx])
+                    pair_l, item_l = pair_l[item_l >= 0], item_l[item_l >= 0]  # null items match nothing
+                    pair_r, item_r = pair_r[item_r >= 0], item_r[item_r >= 0]
+                    width = np.int64(max(items_l.max(initial=0), items_r.max(initial=0)) + 1)
+                    held_l = np.unique(pair_l * width + item_l)
+                    out[idx[pair_r[_member(pair_r * width + item_r, held_l)]]] = True
             self._cache[key] = out
         return self._cache[key]
 

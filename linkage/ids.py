@@ -9,6 +9,7 @@ and splits (one previous person's records now in several clusters) are recorded.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import numpy as np
@@ -25,7 +26,7 @@ def new_id(prefix: str, seed_text: str, taken: set[str], key: bytes = b"") -> st
     """
     salt = 0
     while True:
-        digest = hmac.digest(key, f"{seed_text}#{salt}".encode(), "sha256").hex()[:12].upper()
+        digest = hmac.new(key, f"{seed_text}#{salt}".encode(), hashlib.sha256).hexdigest()[:12].upper()
         candidate = f"{prefix}{digest}"
         if candidate not in taken:
             return candidate
@@ -81,11 +82,20 @@ def assign_ids(
         split = links[id_column].duplicated(keep=False)  # old ids spread over several clusters
         per_cluster = links[merged].groupby("cluster")[id_column].agg(sorted)
         per_old = links[split].groupby(id_column)["cluster"].agg(sorted)
-    for cluster, first in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
-        if cluster not in assigned:
-            pid = new_id(prefix, str(first), taken, key)
-            assigned[cluster] = pid
-            taken.add(pid)
+    fresh = [
+        (c, str(f))
+        for c, f in zip(first_key.index.tolist(), first_key.tolist(), strict=True)
+        if c not in assigned
+    ]
+    inner = hmac.new(key, digestmod=hashlib.sha256)  # copied per id: the key is hashed once
+    for cluster, first in fresh:
+        mac = inner.copy()
+        mac.update(f"{first}#0".encode())
+        pid = f"{prefix}{mac.hexdigest()[:12].upper()}"  # new_id's first try
+        if pid in taken:
+            pid = new_id(prefix, first, taken, key)
+        assigned[cluster] = pid
+        taken.add(pid)
     if previous is not None and len(previous):
         sizes = frame["cluster"].value_counts()
         for cluster, olds in zip(per_cluster.index.tolist(), per_cluster.tolist(), strict=True):

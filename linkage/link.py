@@ -762,7 +762,7 @@ def _pairs_table(
 ) -> pd.DataFrame:
     """Scored pairs worth keeping (probability >= ``min_probability``), with every term."""
     keys = prepared["record_key"].to_numpy()
-    keep = scored.probability >= min_probability
+    keep = np.flatnonzero(scored.probability >= min_probability)  # positions: one scan, many takes
     graded = scored.graded
     pairs = pd.DataFrame(
         {

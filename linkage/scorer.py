@@ -7,12 +7,8 @@ agree to the last bit.
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import astuple, dataclass
-from typing import TypeVar
+import threading
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,10 +25,9 @@ from linkage.scoring import (
     weight_terms,
 )
 from linkage.settings import LinkageSettings
+from linkage.threads import available_threads, in_shares
 
 __all__ = ["PairScorer", "ScoredPairs", "household_rules"]
-
-T = TypeVar("T")
 
 
 def household_rules(max_block_size: int) -> list[BlockingRule]:
@@ -43,28 +38,6 @@ def household_rules(max_block_size: int) -> list[BlockingRule]:
         BlockingRule("household_full_address", ("address",), max_block_size=max_block_size),
         BlockingRule("household_uprn", ("uprn",), max_block_size=max_block_size),
     ]
-
-
-#: Pairs from which grading is shared out over threads, one share per core: the work is
-#: numpy over integer arrays and Jaro–Winkler in C, which run outside the GIL.
-PARALLEL_PAIRS = 200_000
-#: Pairs graded first on one thread, so that the shares find the per-record codes made.
-_WARM_PAIRS = 5_000
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _in_shares(n: int, work: Callable[[slice], T]) -> list[T]:
-    """``work`` over consecutive slices of ``n`` pairs, one per core on threads when ``n`` is large."""
-    shares = min(_cores(), n // PARALLEL_PAIRS)
-    if shares < 2:
-        return [work(slice(0, n))]
-    work(slice(0, _WARM_PAIRS))  # makes the per-record codes the shares then read
-    bounds = np.linspace(0, n, shares + 1).astype(np.int64)
-    with ThreadPoolExecutor(shares) as pool:
-        return list(pool.map(work, [slice(a, b) for a, b in itertools.pairwise(bounds)]))
 
 
 @dataclass(frozen=True)
@@ -86,11 +59,15 @@ class PairScorer:
         settings: LinkageSettings,
         nicknames: set[tuple[str, str]],
         params: ModelParameters | None = None,
+        *,
+        threads: int | None = None,
     ) -> None:
+        """``threads``: most threads to grade and score with (None: :func:`available_threads`)."""
         self.prepared = prepared
         self.settings = settings
         self.nicknames = nicknames
         self.params = params
+        self.threads = threads if threads is not None else available_threads()
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._household = [
             _capped(_key_codes(prepared, rule.keys), rule.max_block_size)[0]
@@ -121,17 +98,50 @@ class PairScorer:
         return out
 
     def grade(self, view: PairView, *, household: bool = True) -> Graded:
+        """Levels and strata of the pairs of ``view`` (shared out over threads when there are many)."""
+        comparisons, context = self.settings.comparisons, self.settings.context
         enumerated = self.enumerated(view.left, view.right) if household else np.zeros(len(view), bool)
+        n = len(view)
+        out = Graded(
+            np.empty((n, len(comparisons)), dtype=np.int8),
+            np.empty((n, len(context)), dtype=np.int8),
+            np.empty(n, dtype=np.int64),
+        )
 
-        def grade_part(part: slice) -> Graded:
-            return grade_pairs(
-                view.subset(part), self.settings.comparisons, self.settings.context, enumerated[part]
-            )
+        def grade_part(part: slice, threads: int) -> None:
+            graded = grade_pairs(_part(view, part, threads), comparisons, context, enumerated[part])
+            out.levels[part], out.context_levels[part] = graded.levels, graded.context_levels
+            out.strata[part] = graded.strata
 
-        parts = _in_shares(len(view), grade_part)
-        if len(parts) == 1:
-            return parts[0]
-        return Graded(*(np.concatenate(arrays) for arrays in zip(*(astuple(g) for g in parts), strict=True)))
+        in_shares(n, grade_part, self.threads, before=self.warm)
+        return out
+
+    def warm(self) -> None:
+        """Build every per-record value the comparisons, term frequencies and conflicts read,
+        so that threads grading slices of pairs only read them."""
+        n = len(self.prepared)
+        if n == 0:
+            return
+        one = self.view(np.zeros(1, dtype=np.int64), np.full(1, min(1, n - 1), dtype=np.int64))
+        comparisons, context = self.settings.comparisons, self.settings.context
+        for comp in (*comparisons, *context):
+            for level in comp.levels[:-1]:  # each level, not only up to the first that applies
+                level.applies(one)
+        graded = grade_pairs(one, comparisons, context, np.zeros(1, dtype=bool))
+        self._tf(one, graded)
+        self.conflicts(one, graded)
+
+    def _tf(self, view: PairView, graded: Graded) -> dict[str, np.ndarray]:
+        return tf_adjustments(
+            view,
+            graded,
+            self.settings.comparisons,
+            self.settings.context,
+            self.frequencies,
+            self.tf_base,
+            self.settings.model.term_frequency,
+            self.settings.model.max_tf_adjustment,
+        )
 
     def conflicts(self, view: PairView, graded: Graded) -> np.ndarray:
         """Two valid identifiers that differ, or real dates of birth far apart and not a typo."""
@@ -190,24 +200,29 @@ class PairScorer:
             raise ValueError("the scorer has no fitted parameters yet")
         view = view if view is not None else self.view(left, right)
         graded = graded if graded is not None else self.grade(view)
+        n = len(view)
+        terms: dict[str, np.ndarray] = {}
+        conflict = np.empty(n, dtype=bool)
+        lock = threading.Lock()
 
-        def score_part(part: slice) -> tuple[dict[str, np.ndarray], np.ndarray]:
-            share = view.subset(part)
+        def score_part(part: slice, threads: int) -> None:
+            share = _part(view, part, threads)
             some = Graded(graded.levels[part], graded.context_levels[part], graded.strata[part])
-            tf = tf_adjustments(
-                share,
-                some,
-                self.settings.comparisons,
-                self.settings.context,
-                self.frequencies,
-                self.tf_base,
-                self.settings.model.term_frequency,
-                self.settings.model.max_tf_adjustment,
-            )
-            return weight_terms(params, some, tf), self.conflicts(share, some)
+            part_terms = weight_terms(params, some, self._tf(share, some))
+            part_conflict = self.conflicts(share, some)
+            with lock:  # every slice gives the terms in one order: the sum is the same bits
+                for name, values in part_terms.items():
+                    terms.setdefault(name, np.empty(n, dtype=values.dtype))[part] = values
+                conflict[part] = part_conflict
 
-        parts = _in_shares(len(view), score_part)
-        terms = {name: np.concatenate([p[0][name] for p in parts]) for name in parts[0][0]}
+        in_shares(n, score_part, self.threads, before=self.warm)
         weight = total_weight(terms)
-        conflict = np.concatenate([p[1] for p in parts])
         return ScoredPairs(view, graded, terms, weight, probability(weight), conflict)
+
+
+def _part(view: PairView, part: slice, threads: int) -> PairView:
+    """The pairs of ``view`` in ``part`` (``view`` itself, and its cache, when that is all of them)."""
+    if part.start == 0 and part.stop == len(view):
+        view.threads = threads
+        return view
+    return view.subset(part, threads=threads)

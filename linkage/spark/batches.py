@@ -200,7 +200,7 @@ def records_scorer(
     entry = _WORKER_RECORDS.get(ctx.token)
     if entry is None:
         _WORKER_RECORDS.clear()  # an earlier run's records: free them
-        scorer = PairScorer(records(), ctx.settings, set(ctx.nicknames))
+        scorer = PairScorer(records(), ctx.settings, set(ctx.nicknames), threads=1)  # one task, one core
         entry = _WORKER_RECORDS[ctx.token] = _WorkerRecords(scorer)
     if relational is not None and entry.relational != relational_key:
         with_relational(entry.scorer.prepared, relational())
@@ -228,7 +228,7 @@ def batch_view(batch: pd.DataFrame, ctx: BatchContext) -> tuple[PairScorer, Pair
     prepared = pd.concat(sides, ignore_index=True)
     for c in ctx.list_columns:
         prepared[c] = pd.Series([_as_list(v) for v in prepared[c].to_numpy(dtype=object)], dtype=object)
-    scorer = PairScorer(prepared, ctx.settings, set(ctx.nicknames))
+    scorer = PairScorer(prepared, ctx.settings, set(ctx.nicknames), threads=1)
     # the frequencies of all records, not of this batch's
     scorer.frequencies = dict(ctx.frequencies)
     scorer.tf_base = dict(ctx.tf_base)

@@ -372,3 +372,49 @@ def test_every_comparison_is_symmetric(g1, f1, g2, f2, d1, d2):
     right = {"given": g2, "family": f2, "dob": d2, "postcode": "AB1 2DY"}
     for name in COMPARISONS:
         assert level_label(name, left, right) == level_label(name, right, left)
+
+
+ITEM_LISTS = st.lists(
+    st.lists(st.sampled_from(["p1", "p2", "p3", "p4", None]), max_size=3), min_size=1, max_size=8
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ITEM_LISTS, ITEM_LISTS, st.data())
+def test_lists_intersect_is_set_intersection(mothers, fathers, data):
+    import pandas as pd
+
+    n = max(len(mothers), len(fathers))
+    mothers = (mothers * n)[:n]
+    fathers = (fathers * n)[:n]
+    prepared = pd.DataFrame({"mother_of": mothers, "father_of": fathers})
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=12)
+    )
+    left = np.array([a for a, _ in pairs])
+    right = np.array([b for _, b in pairs])
+    view = PairView(prepared, left, right)
+    for col_l, col_r in (("mother_of", "father_of"), ("father_of", "mother_of"), ("mother_of", "mother_of")):
+        expected = [
+            bool(
+                {x for x in prepared[col_l][a] if x is not None}
+                & {x for x in prepared[col_r][b] if x is not None}
+            )
+            for a, b in pairs
+        ]
+        assert view.lists_intersect(col_l, col_r).tolist() == expected
+
+
+def test_a_scorer_forgets_the_lists_it_read_when_they_are_replaced():
+    from linkage.scorer import PairScorer
+    from linkage.settings import LinkageSettings
+
+    prepared = prepare_records(make_records([{"given": "Amy"}, {"given": "Ben"}]))
+    prepared["mother_of"] = [["p1"], []]
+    prepared["father_of"] = [[], ["p1"]]
+    scorer = PairScorer(prepared, LinkageSettings.load(None), set())
+    pair = (np.array([0]), np.array([1]))
+    assert scorer.view(*pair).lists_intersect("mother_of", "father_of").tolist() == [True]
+    prepared["father_of"] = [[], ["p2"]]
+    scorer.forget(["father_of"])
+    assert scorer.view(*pair).lists_intersect("mother_of", "father_of").tolist() == [False]

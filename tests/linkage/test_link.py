@@ -150,11 +150,11 @@ def test_same_records_in_any_order_give_the_same_people(authority, linked):
 
 
 def test_pairs_shared_out_over_threads_give_the_same_result(authority, linked, monkeypatch):
-    import linkage.scorer
+    import linkage.threads
 
     records, *_, stated = authority
-    monkeypatch.setattr(linkage.scorer, "PARALLEL_PAIRS", 500)
-    monkeypatch.setattr(linkage.scorer, "_cores", lambda: 3)
+    monkeypatch.setattr(linkage.threads, "PARALLEL_PAIRS", 500)
+    monkeypatch.setenv("KINLINK_THREADS", "3")  # three shares, whatever the machine has
     threaded = link_records(records, stated_relationships=stated)
     pd.testing.assert_frame_equal(threaded.person_index, linked.person_index)
     pd.testing.assert_frame_equal(threaded.pairs, linked.pairs)
