@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.errors import SettingsError
+from linkage.arrays import sorted_unique
 from linkage.errors import LinkageError
 
 __all__ = ["LINK_TYPES", "BlockingResult", "BlockingRule", "block", "count_rule_pairs"]
@@ -91,7 +92,7 @@ def _capped(codes: np.ndarray, max_block_size: int | None) -> tuple[np.ndarray, 
     if len(big) == 0:
         return codes, 0
     out = codes.copy()
-    out[np.isin(out, big)] = -1
+    out[valid & (sizes > max_block_size)[np.maximum(codes, 0)]] = -1
     return out, len(big)
 
 
@@ -202,7 +203,7 @@ def _across(codes_l: np.ndarray, codes_r: np.ndarray) -> tuple[np.ndarray, np.nd
     keep = a != b
     lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     n = np.int64(len(codes_l))
-    packed = np.unique(lo * n + hi)
+    packed = sorted_unique(lo * n + hi)
     return packed // n, packed % n
 
 

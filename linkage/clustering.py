@@ -37,11 +37,7 @@ class Clusters:
 
 def _relabel(labels: np.ndarray) -> np.ndarray:
     """Number clusters 0.. in order of their first record, so labels are canonical."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    mapping = np.empty(len(order), dtype=np.int64)
-    mapping[order] = np.arange(len(order))
-    return mapping[np.unique(labels, return_inverse=True)[1]]
+    return pd.factorize(labels)[0].astype(np.int64)  # codes in order of first appearance
 
 
 def cluster_pairs(

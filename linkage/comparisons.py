@@ -26,6 +26,7 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist, extractOne
 
 from ingest.errors import SettingsError
+from linkage.arrays import member, sorted_unique
 
 __all__ = [
     "Comparison",
@@ -45,11 +46,8 @@ __all__ = [
 
 
 def _member(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """``np.isin`` for many values against ``allowed``, sorted and distinct (made once, reused)."""
-    if len(allowed) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(allowed, values), len(allowed) - 1)
-    return allowed[at] == values
+    """``np.isin`` against ``allowed``, sorted and distinct (made once per record set, reused)."""
+    return member(values, allowed, allowed_sorted=True)
 
 
 #: Distinct value pairs from which Jaro–Winkler runs on several threads (they cost more below).
@@ -264,7 +262,7 @@ class PairView:
                 ],
                 dtype=np.int64,
             )
-            self._codes[name] = (np.unique(allowed), np.empty(0, dtype=object))
+            self._codes[name] = (sorted_unique(allowed), np.empty(0, dtype=object))
         return self._codes[name][0]
 
     def in_pairs(self, col: str, pairs: set[tuple[str, str]], misspelt: float | None = None) -> np.ndarray:
@@ -293,9 +291,9 @@ class PairView:
             _, uniques = self.record_codes(col)
             index = {v: i for i, v in enumerate(uniques)}
             exploded = self.prepared[list_col].explode().dropna()
-            member = exploded.map(index).dropna()
+            found = exploded.map(index).dropna()
             n = np.int64(len(uniques) + 1)
-            keys = np.unique(member.index.to_numpy(dtype=np.int64) * n + member.to_numpy(dtype=np.int64))
+            keys = sorted_unique(found.index.to_numpy(dtype=np.int64) * n + found.to_numpy(dtype=np.int64))
             self._codes[name] = (keys, np.empty(0, dtype=object))
         return self._codes[name][0]
 
@@ -373,8 +371,8 @@ class PairView:
                     pair_l, item_l = pair_l[item_l >= 0], item_l[item_l >= 0]  # null items match nothing
                     pair_r, item_r = pair_r[item_r >= 0], item_r[item_r >= 0]
                     width = np.int64(max(items_l.max(initial=0), items_r.max(initial=0)) + 1)
-                    held_l = np.unique(pair_l * width + item_l)
-                    out[idx[pair_r[_member(pair_r * width + item_r, held_l)]]] = True
+                    shared = member(pair_r * width + item_r, pair_l * width + item_l)
+                    out[idx[pair_r[shared]]] = True
             self._cache[key] = out
         return self._cache[key]
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.schema import RECORDS
+from linkage.arrays import sorted_unique
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
 from linkage.comparisons import PairView
@@ -121,7 +122,7 @@ def _content_groups(
     rep_of = np.where(informative.to_numpy(), first, np.arange(len(prepared)))
     a, b = apart
     clash = rep_of[a] == rep_of[b]
-    keep_apart = np.unique(np.r_[a[clash], b[clash]])
+    keep_apart = sorted_unique(np.r_[a[clash], b[clash]])
     rep_of[keep_apart] = keep_apart
     return rep_of
 
@@ -260,7 +261,7 @@ def prepare_for_linkage(
     rep_of = _content_groups(prepared_all, records, apart)
     prepared_all["dob_latest_days"] = pd.Series(latest).groupby(rep_of).transform("min").to_numpy()
     prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
-    reps = np.unique(rep_of)
+    reps = sorted_unique(rep_of)
     position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
     return (
         _positional(prepared_all.iloc[reps]),
@@ -540,10 +541,11 @@ def _shared_child_pairs(
         keep = src[a] != src[b]
         a, b = a[keep], b[keep]
     n = np.int64(len(prepared))
-    known = np.sort(left.astype(np.int64) * n + right)
     code = a * n + b
-    at = np.minimum(np.searchsorted(known, code), max(len(known) - 1, 0))
-    new = known[at] != code if len(known) else np.ones(len(code), dtype=bool)
+    # the few shared-child pairs hashed, the many candidates looked up (no sort of the candidates)
+    candidates = pd.Series(left.astype(np.int64) * n + right)
+    found = candidates[candidates.isin(code)].to_numpy()
+    new = ~np.isin(code, found)
     return a[new], b[new]
 
 
