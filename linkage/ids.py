@@ -15,22 +15,32 @@ import hmac
 import numpy as np
 import pandas as pd
 
-__all__ = ["assign_ids", "new_id"]
+__all__ = ["assign_ids", "keyed_hash", "new_id"]
 
 
-def new_id(prefix: str, seed_text: str, taken: set[str], key: bytes = b"") -> str:
+def new_id(
+    prefix: str, seed_text: str, taken: set[str], key: bytes = b"", *, keyed: hmac.HMAC | None = None
+) -> str:
     """An id unique among ``taken``, derived from ``seed_text`` by a keyed hash (HMAC-SHA256).
 
     With a secret ``key`` (a workspace keeps one) the id cannot be turned back into the
-    record key it came from, even when that key holds an identifier.
+    record key it came from, even when that key holds an identifier. ``keyed``: the HMAC of
+    ``key`` already set up (:func:`keyed_hash`), when making many ids.
     """
+    keyed = keyed if keyed is not None else keyed_hash(key)
     salt = 0
     while True:
-        digest = hmac.new(key, f"{seed_text}#{salt}".encode(), hashlib.sha256).hexdigest()[:12].upper()
-        candidate = f"{prefix}{digest}"
+        mac = keyed.copy()
+        mac.update(f"{seed_text}#{salt}".encode())
+        candidate = f"{prefix}{mac.hexdigest()[:12].upper()}"
         if candidate not in taken:
             return candidate
         salt += 1
+
+
+def keyed_hash(key: bytes) -> hmac.HMAC:
+    """HMAC-SHA256 with ``key``, ready to be copied per id (the key is hashed once)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _first_key_per_cluster(keys: np.ndarray, labels: np.ndarray) -> pd.Series:
@@ -82,20 +92,12 @@ def assign_ids(
         split = links[id_column].duplicated(keep=False)  # old ids spread over several clusters
         per_cluster = links[merged].groupby("cluster")[id_column].agg(sorted)
         per_old = links[split].groupby(id_column)["cluster"].agg(sorted)
-    fresh = [
-        (c, str(f))
-        for c, f in zip(first_key.index.tolist(), first_key.tolist(), strict=True)
-        if c not in assigned
-    ]
-    inner = hmac.new(key, digestmod=hashlib.sha256)  # copied per id: the key is hashed once
-    for cluster, first in fresh:
-        mac = inner.copy()
-        mac.update(f"{first}#0".encode())
-        pid = f"{prefix}{mac.hexdigest()[:12].upper()}"  # new_id's first try
-        if pid in taken:
-            pid = new_id(prefix, first, taken, key)
-        assigned[cluster] = pid
-        taken.add(pid)
+    keyed = keyed_hash(key)
+    for cluster, first in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
+        if cluster not in assigned:
+            pid = new_id(prefix, str(first), taken, keyed=keyed)
+            assigned[cluster] = pid
+            taken.add(pid)
     if previous is not None and len(previous):
         sizes = frame["cluster"].value_counts()
         for cluster, olds in zip(per_cluster.index.tolist(), per_cluster.tolist(), strict=True):

@@ -28,7 +28,7 @@ from linkage.model import (
     ModelParameters,
 )
 from linkage.persons import _lists_by, build_persons
-from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
+from linkage.prepare import load_nicknames, nickname_pairs, positional, prepare_records
 from linkage.scorer import PairScorer, ScoredPairs, household_rules
 from linkage.scoring import Graded
 from linkage.settings import LinkageSettings
@@ -231,15 +231,6 @@ def _check_unique_keys(records: pd.DataFrame) -> None:
         raise LinkageError("records: record_key must be unique")
 
 
-def _positional(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` indexed 0..n-1 (a shallow copy: the columns are not copied)."""
-    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
-        return frame
-    out = frame.copy(deep=False)
-    out.index = pd.RangeIndex(len(out))
-    return out
-
-
 def prepare_for_linkage(
     records: pd.DataFrame,
     stated_relationships: pd.DataFrame | None = None,
@@ -253,7 +244,7 @@ def prepare_for_linkage(
     ``apart`` is :func:`different_people` by record position, when the caller has it already.
     """
     _check_unique_keys(records)
-    records = _positional(records)
+    records = positional(records)
     prepared_all = prepare_records(records)
     latest, earliest = _age_bounds(records, stated_relationships)
     if apart is None:
@@ -264,7 +255,7 @@ def prepare_for_linkage(
     reps = sorted_unique(rep_of)
     position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
     return (
-        _positional(prepared_all.iloc[reps]),
+        positional(prepared_all.iloc[reps]),
         position,
         prepared_all["record_key"].to_numpy(),
     )
@@ -284,7 +275,7 @@ class LinkInputs:
 def prepare_inputs(records: pd.DataFrame, stated_relationships: pd.DataFrame | None) -> LinkInputs:
     """Canonical ``records`` (and what the sources state) prepared for linking."""
     _check_unique_keys(records)
-    records = _positional(records)
+    records = positional(records)
     absent = [c for c in RECORDS.names if c not in records.columns]
     if absent:  # a records-like table from elsewhere: what it lacks is unknown
         records = records.assign(**{c: None for c in absent})
@@ -406,7 +397,7 @@ MAX_HOUSEHOLD_LIST = 50
 def _household_list_pairs(records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Positions of every pair of records in one household list (of at most MAX_HOUSEHOLD_LIST)."""
     cols = ["source", "household_ref", "extract_date"]
-    lists = _positional(records[[c for c in cols if c in records.columns]])
+    lists = positional(records[[c for c in cols if c in records.columns]])
     lists = lists.assign(i=np.arange(len(lists))).dropna(subset=["household_ref"])
     lists = lists.fillna({"extract_date": ""}) if "extract_date" in lists.columns else lists
     keys = [c for c in cols if c in lists.columns]
@@ -440,7 +431,7 @@ def different_people(
         lefts.append(a[ok].astype(np.int64))
         rights.append(b[ok].astype(np.int64))
     if "row_number" in records.columns:
-        rows = _positional(records[["source", "row_number"]])
+        rows = positional(records[["source", "row_number"]])
         rows = rows.assign(i=np.arange(len(rows))).dropna(subset=["row_number"])
         same_row = rows.merge(rows, on=["source", "row_number"])
         same_row = same_row[same_row["i_x"] < same_row["i_y"]]

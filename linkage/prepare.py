@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-__all__ = ["PLACEHOLDER_GIVEN_NAMES", "load_nicknames", "nickname_pairs", "prepare_records"]
+__all__ = ["PLACEHOLDER_GIVEN_NAMES", "load_nicknames", "nickname_pairs", "positional", "prepare_records"]
 
 # Given names agencies record before a child is named; they say nothing about the person.
 PLACEHOLDER_GIVEN_NAMES = frozenset(
@@ -76,6 +76,15 @@ _CANONICAL_OTHER = (
 )
 
 
+def positional(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed 0..n-1 (a shallow copy when it is not already: no column is copied)."""
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    out = frame.copy(deep=False)
+    out.index = pd.RangeIndex(len(out))
+    return out
+
+
 def _map_unique(s: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
     """Apply ``func`` once per distinct non-null value of ``s``."""
     values = s.dropna().unique()
@@ -130,8 +139,7 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     `postcode`, `sector`, `district`, `uprn`, `address`, `address_key` (house number and
     the street's first two words, "12 ACACIA ROAD"), `nhs`, `upn`.
     """
-    r = records.copy(deep=False)
-    r.index = pd.RangeIndex(len(r))
+    r = positional(records)
     missing = [c for c in _CANONICAL_INPUTS if c not in r.columns]
     if missing:  # a records-like table from elsewhere (a benchmark, a partner's extract)
         r = r.assign(**{c: None for c in missing})
