@@ -140,8 +140,13 @@ def connected_components(keys: pd.Series, left: np.ndarray, right: np.ndarray) -
 
 
 def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
-    """kinlink's own linker: ``linkage.link_records`` with the data set's settings."""
+    """kinlink's own linker: ``linkage.link_records`` with the data set's settings.
+
+    The allocator is set up as the ``kinlink`` command sets it up (each tool runs in its
+    own process, so this touches no other tool).
+    """
     try:
+        from kinlink import tune_allocator
         from linkage import LinkageSettings, link_records
     except ImportError as error:
         raise NotAvailable(f"linkage.link_records is not importable ({error})") from None
@@ -150,6 +155,7 @@ def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
         settings_path = Path(__file__).resolve().parent / "kinlink_febrl.yaml"
         if not settings_path.exists():
             raise NotAvailable(f"{settings_path.name} is missing")
+    tune_allocator()
     settings = LinkageSettings.load(settings_path)
     # kinlink also reads what the sources state about people (mother of, victim of, one
     # census row's pupil and contact): the same ingest output the records come from.

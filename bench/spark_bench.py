@@ -143,8 +143,10 @@ def _child(
 ) -> int:
     import pandas as pd
 
+    from kinlink import tune_allocator
     from linkage import LinkageSettings, link_records
 
+    tune_allocator()  # as the `kinlink` command does, for either engine's driver
     out.mkdir(parents=True, exist_ok=True)
     records_path = folder / "records.parquet"
     stated_path = folder / "workspace" / "stated_relationships.parquet"

@@ -2,7 +2,8 @@
 
 The Python API for pipelines (see :mod:`kinlink.api`): :func:`run` runs a whole pipeline
 file; :func:`ingest_frames`, :func:`link_frames`, :func:`family_frames` and
-:func:`fsr_bytes` run one stage each on tables in memory, with no workspace.
+:func:`fsr_bytes` run one stage each on tables in memory, with no workspace;
+:func:`tune_allocator` sets the process up for large linkage jobs as the command does.
 The API is imported on first use, so ``import kinlink`` (and the ``kinlink`` command) stay
 quick.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "link_frames",
     "load_pipeline",
     "run",
+    "tune_allocator",
 ]
 
 _LAZY = {
@@ -36,9 +38,11 @@ _LAZY = {
     "RunSummary": "kinlink.pipeline",
     "load_pipeline": "kinlink.pipeline",
     "Workspace": "kinlink.workspace",
+    "tune_allocator": "kinlink.allocator",
 }
 
 if TYPE_CHECKING:
+    from kinlink.allocator import tune_allocator
     from kinlink.api import family_frames, fsr_bytes, ingest_frames, link_frames, run
     from kinlink.pipeline import PipelineConfig, RunSummary, load_pipeline
     from kinlink.workspace import Workspace

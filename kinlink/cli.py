@@ -19,6 +19,7 @@ from ingest.canonicalise import SourceCounts
 from ingest.errors import KinlinkError
 from ingest.schema import describe
 from kinlink import __version__
+from kinlink.allocator import tune_allocator
 from kinlink.paths import config_path
 
 console = Console(stderr=True)
@@ -800,6 +801,7 @@ _register_extra_commands()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning kinlink's own errors into one clear line."""
+    tune_allocator()
     try:
         cli.main(args=argv, prog_name="kinlink", standalone_mode=False)
     except KinlinkError as exc:
