@@ -252,12 +252,27 @@ def test_an_identifier_end_resolves_to_its_holder():
 CO_RESIDENCE = [
     {
         "description": "mother's partner living with her child, same surname, no known father: the father",
+        "parent": ("M", MUM, "mother"),
         "partner": {**DAD, "family": "HILL"},
         "expect": "father",
     },
     {
         "description": "mother's partner living with her child, another surname: a step-parent",
+        "parent": ("M", MUM, "mother"),
         "partner": {**DAD, "family": "ASH"},
+        "expect": "step_parent",
+    },
+    {
+        "description": "father's partner living with his child, another surname, no known mother: the mother",
+        "parent": ("D", DAD, "father"),
+        "partner": {**MUM, "family": "ASH"},
+        "expect": "mother",
+    },
+    {
+        "description": "father's partner living with his child whose mother is known: a step-parent",
+        "parent": ("D", DAD, "father"),
+        "partner": {**MUM, "family": "ASH"},
+        "mother_known": True,
         "expect": "step_parent",
     },
 ]
@@ -265,14 +280,20 @@ CO_RESIDENCE = [
 
 @pytest.mark.parametrize("case", CO_RESIDENCE, ids=[c["description"] for c in CO_RESIDENCE])
 def test_a_parents_partner_living_with_the_child(case):
-    people = {"M": MUM, "P": case["partner"], "C": KID}
+    parent, parent_person, parent_type = case["parent"]
+    people = {parent: parent_person, "P": case["partner"], "C": KID}
+    statements = [(parent, "C", parent_type), (parent, "P", "partner")]
+    if case.get("mother_known"):
+        people["B"] = {**MUM, "dob": "1984-02-02", "family": "OAK"}
+        statements.append(("B", "C", "mother"))
     spells = [
-        ("M", "H1", "2020-01-01", "2026-01-01", True),
+        (parent, "H1", "2020-01-01", "2026-01-01", True),
         ("P", "H1", "2021-01-01", "2026-01-01", True),
         ("C", "H1", "2020-01-01", "2026-01-01", True),
     ]
-    result = infer(people, [("M", "C", "mother"), ("M", "P", "partner")], spells)
-    assert ("P", "C", case["expect"]) in rel_set(result)
+    got = rel_set(infer(people, statements, spells))
+    assert ("P", "C", case["expect"]) in got
+    assert {r[2] for r in got if r[:2] == ("P", "C")} == {case["expect"]}
 
 
 def test_a_partner_who_never_lived_with_the_child_is_neither():
