@@ -140,6 +140,7 @@ def _child(
     jvm_memory: str | None = None,
     shuffle_partitions: int | None = None,
     broadcast_bytes: int | None = None,
+    spark_conf: list[str] | None = None,
 ) -> int:
     import pandas as pd
 
@@ -170,6 +171,8 @@ def _child(
         spark = local_session(cores=cores, jvm_memory=jvm_memory, shuffle_partitions=shuffle_partitions)
         if broadcast_bytes is not None:  # 0: each pair joined to its records' columns
             spark.conf.set("spark.kinlink.broadcastBytes", str(broadcast_bytes))
+        for key, value in _conf_pairs(spark_conf):
+            spark.conf.set(key, value)
         load_s = time.perf_counter() - start
         session = {
             "master": spark.sparkContext.master,
@@ -177,6 +180,7 @@ def _child(
             "driver_memory": spark.conf.get("spark.driver.memory", "default"),
             "shuffle_partitions": spark.conf.get("spark.sql.shuffle.partitions"),
             "broadcast_bytes": spark.conf.get("spark.kinlink.broadcastBytes", "default"),
+            **{key: spark.conf.get(key) for key, _ in _conf_pairs(spark_conf)},
         }
         result = link_records_spark(
             str(records_path),
@@ -246,6 +250,17 @@ def _last_progress(log: Path) -> str | None:
     return marks[-1] if marks else None
 
 
+def _conf_pairs(items: list[str] | None) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` items as pairs (a bare key is an error: say which)."""
+    pairs = []
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"--spark-conf takes KEY=VALUE, not {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
 def _run_child(
     engine: str,
     dataset: _datasets.Dataset,
@@ -259,6 +274,7 @@ def _run_child(
     jvm_memory: str | None = None,
     shuffle_partitions: int | None = None,
     broadcast_bytes: int | None = None,
+    spark_conf: list[str] | None = None,
     max_tree_gb: float | None = None,
 ) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
@@ -280,6 +296,8 @@ def _run_child(
         command += ["--shuffle-partitions", str(shuffle_partitions)]
     if broadcast_bytes is not None:
         command += ["--broadcast-bytes", str(broadcast_bytes)]
+    for item in spark_conf or []:
+        command += ["--spark-conf", item]
     log = out / "run.log"
     peak_tree = 0
     done = threading.Event()
@@ -662,6 +680,13 @@ def main(argv: list[str] | None = None) -> int:
         "--broadcast-bytes", type=int, default=None, help="spark.kinlink.broadcastBytes (0: records joined)"
     )
     parser.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a runtime Spark setting, e.g. spark.kinlink.pairStorage=DISK_ONLY (repeatable)",
+    )
+    parser.add_argument(
         "--max-tree-gb", type=float, default=None, help="stop a run whose process tree holds more than this"
     )
     parser.add_argument("--score", action="store_true", help="score each run's people against the truth")
@@ -691,6 +716,7 @@ def main(argv: list[str] | None = None) -> int:
             jvm_memory=args.jvm_memory,
             shuffle_partitions=args.shuffle_partitions,
             broadcast_bytes=args.broadcast_bytes,
+            spark_conf=args.spark_conf,
         )
 
     store: dict[str, Any] = (
@@ -769,6 +795,7 @@ def main(argv: list[str] | None = None) -> int:
                 jvm_memory=args.jvm_memory,
                 shuffle_partitions=args.shuffle_partitions,
                 broadcast_bytes=args.broadcast_bytes,
+                spark_conf=args.spark_conf,
                 max_tree_gb=args.max_tree_gb,
             )
             result["date"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -29,6 +29,7 @@ import pandas as pd
 from ingest.errors import SettingsError
 from linkage.blocking import LINK_TYPES, BlockingRule
 from linkage.errors import LinkageError
+from linkage.spark.session import pair_storage
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -118,7 +119,6 @@ def block_spark(
     LinkageError
         When a rule would make more than ``max_pairs_per_rule`` pairs (no pair is made).
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     if link_type not in LINK_TYPES:
@@ -126,7 +126,7 @@ def block_spark(
     missing = sorted({c for c in rule_columns(rules) if c not in keyed.columns})
     if missing:
         raise SettingsError(f"blocking rules name unknown column(s) {missing}")
-    keep = StorageLevel.MEMORY_AND_DISK
+    keep = pair_storage(keyed.sparkSession)
     link_only = link_type == "link_only"
     forward = [k for k, r in enumerate(rules) if r.reverse is None]
     reverse = [k for k, r in enumerate(rules) if r.reverse is not None]
@@ -251,7 +251,6 @@ def block_spark(
         )
     households = list(household)
     all_pairs = reduce(lambda a, b: a.unionByName(b), found).persist(keep)
-    cached.append(all_pairs)
     first = (
         all_pairs.groupBy("l", "r")
         .agg(
@@ -264,6 +263,7 @@ def block_spark(
     cached.append(first)
     made = {int(r["rule"]): int(r["count"]) for r in all_pairs.groupBy("rule").count().collect()}
     new = {int(r["rule"]): int(r["count"]) for r in first.groupBy("rule").count().collect()}
+    all_pairs.unpersist()  # counted, and ``first`` is materialised: let every rule's pairs go
     counts = pd.DataFrame(
         [
             {

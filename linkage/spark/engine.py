@@ -67,7 +67,13 @@ from linkage.spark.batches import (
 from linkage.spark.blocking import block_spark, rule_columns
 from linkage.spark.clustering import cluster_spark_pairs
 from linkage.spark.frames import is_spark_frame, spark_schema, to_pandas, to_spark
-from linkage.spark.session import engine_settings, local_session, require_pyspark, runtime_settings
+from linkage.spark.session import (
+    engine_settings,
+    local_session,
+    pair_storage,
+    require_pyspark,
+    runtime_settings,
+)
 from linkage.spark.training import count_patterns
 from linkage.training import fit_parameters
 
@@ -203,9 +209,7 @@ class _Run:
         self._t = now
 
     def keep(self, frame: DataFrame) -> DataFrame:
-        from pyspark import StorageLevel
-
-        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        frame = frame.persist(pair_storage(self.spark))
         self.cached.append(frame)
         return frame
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from linkage.errors import LinkageError
 
 if TYPE_CHECKING:
+    from pyspark import StorageLevel
     from pyspark.sql import SparkSession
 
 __all__ = [
@@ -27,12 +28,16 @@ __all__ = [
     "find_java",
     "local_session",
     "local_session_config",
+    "pair_storage",
     "require_pyspark",
     "runtime_settings",
 ]
 
 INSTALL_HINT = "install the spark extra: pip install 'kinlink[spark]'"
 _GIB = 1024**3
+#: The Spark setting naming where the engine keeps the frames of pairs it reuses.
+PAIR_STORAGE_SETTING = "spark.kinlink.pairStorage"
+_STORAGE_LEVELS = ("MEMORY_AND_DISK", "DISK_ONLY", "MEMORY_AND_DISK_DESER", "MEMORY_ONLY")
 
 
 def require_pyspark() -> ModuleType:
@@ -171,3 +176,25 @@ def runtime_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterat
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, old)
+
+
+def pair_storage(spark: SparkSession) -> StorageLevel:
+    """Where the engine keeps the frames of pairs it reads more than once.
+
+    ``spark.kinlink.pairStorage``: ``MEMORY_AND_DISK`` (the default) keeps them in the
+    executors' heap while they fit; ``DISK_ONLY`` keeps them on local disk (the operating
+    system's page cache), which leaves the heap to the joins and sorts: use it when the
+    candidate pairs outgrow the heap (tens of millions of pairs on a few GB).
+
+    Raises
+    ------
+    LinkageError
+        For a value that is not one of the levels above.
+    """
+    from pyspark import StorageLevel
+
+    name = (spark.conf.get(PAIR_STORAGE_SETTING, "MEMORY_AND_DISK") or "MEMORY_AND_DISK").strip().upper()
+    if name not in _STORAGE_LEVELS:
+        raise LinkageError(f"{PAIR_STORAGE_SETTING} is {name!r}; use one of {', '.join(_STORAGE_LEVELS)}")
+    level: StorageLevel = getattr(StorageLevel, name)
+    return level

@@ -4,7 +4,8 @@ Spark runs in local mode, one session for the module (started while the data is 
 Three runs: the records read from Parquet and broadcast to the workers, with the relational
 second pass; the same with the `pairs` table written by Spark to Parquet instead of
 collected (the mode for pairs too many for the driver); and the records as a Spark
-DataFrame, joined to each pair (the mode for record sets too large to broadcast). The
+DataFrame, joined to each pair, with the pairs kept on disk (the modes for record sets too
+large to broadcast and pairs too many for the heap). The
 module is skipped only when pyspark is not installed (the ``spark`` extra).
 """
 
@@ -65,12 +66,14 @@ def linked(tmp_path_factory):
             pairs_path=pairs_path,
         )
         spark.conf.set("spark.kinlink.broadcastBytes", "0")  # records joined to the pairs
+        spark.conf.set("spark.kinlink.pairStorage", "DISK_ONLY")  # and the pairs kept on disk
         try:
             joined = link_records_spark(
                 spark.createDataFrame(records.drop(columns=["dod"])), settings, seed=42
             )
         finally:
             spark.conf.unset("spark.kinlink.broadcastBytes")
+            spark.conf.unset("spark.kinlink.pairStorage")
         yield SimpleNamespace(
             local=local,
             spark=on_spark,
@@ -161,6 +164,46 @@ def test_a_rule_that_would_make_too_many_pairs_is_refused(linked):
     )
     with pytest.raises(LinkageError, match=r"would make 15 pairs.*largest block holds 6 records"):
         block_spark(keyed, [BlockingRule("family", ("family",))], max_pairs_per_rule=10)
+
+
+def test_pairs_are_kept_where_the_setting_says_and_each_rules_pairs_let_go(linked):
+    from pyspark import StorageLevel
+
+    from linkage.blocking import BlockingRule
+    from linkage.spark.blocking import block_spark
+
+    spark = linked.session
+    keyed = spark.createDataFrame(
+        pd.DataFrame(
+            {
+                "pos": np.arange(6, dtype=np.int64),
+                "source": ["s"] * 6,
+                "family": ["SMITH"] * 3 + ["JONES"] * 3,
+                "sex": ["F", "M"] * 3,
+            }
+        )
+    )
+    rules = [BlockingRule("family", ("family",)), BlockingRule("sex", ("sex",))]
+    persisted = spark.sparkContext._jsc.getPersistentRDDs
+    before = persisted().size()
+    spark.conf.set("spark.kinlink.pairStorage", "disk_only")
+    try:
+        blocked = block_spark(keyed, rules)
+        assert blocked.pairs.storageLevel == StorageLevel.DISK_ONLY
+        assert all(f.storageLevel == StorageLevel.DISK_ONLY for f in blocked.cached)
+        # 3 + 3 family pairs, 3 + 3 sex pairs, 2 found by both: each pair once, under its first rule
+        assert blocked.pairs.count() == 10
+        assert blocked.counts["pairs"].tolist() == [6, 6]
+        assert blocked.counts["new_pairs"].tolist() == [6, 4]
+        # only the frames handed back stay persisted (not the pairs of every rule)
+        assert persisted().size() - before == len(blocked.cached)
+        for frame in blocked.cached:
+            frame.unpersist()
+        spark.conf.set("spark.kinlink.pairStorage", "in the attic")
+        with pytest.raises(LinkageError, match="pairStorage"):
+            block_spark(keyed, rules)
+    finally:
+        spark.conf.unset("spark.kinlink.pairStorage")
 
 
 # --- no Spark job needed ---------------------------------------------------------------------
