@@ -38,14 +38,14 @@ _LAZY = {
     "RunSummary": "kinlink.pipeline",
     "load_pipeline": "kinlink.pipeline",
     "Workspace": "kinlink.workspace",
-    "tune_allocator": "kinlink.allocator",
+    "tune_allocator": "linkage.allocator",
 }
 
 if TYPE_CHECKING:
-    from kinlink.allocator import tune_allocator
     from kinlink.api import family_frames, fsr_bytes, ingest_frames, link_frames, run
     from kinlink.pipeline import PipelineConfig, RunSummary, load_pipeline
     from kinlink.workspace import Workspace
+    from linkage.allocator import tune_allocator
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,6 @@ from ingest.canonicalise import SourceCounts
 from ingest.errors import KinlinkError
 from ingest.schema import describe
 from kinlink import __version__
-from kinlink.allocator import tune_allocator
 from kinlink.paths import config_path
 
 console = Console(stderr=True)
@@ -53,6 +52,9 @@ def cli(verbose: bool) -> None:
     PIPELINE.yaml` runs them all.
     """
     _setup_logging(verbose)
+    from linkage.allocator import tune_allocator  # here, not at import: `kinlink --help` stays quick
+
+    tune_allocator()
 
 
 @cli.command()
@@ -801,7 +803,6 @@ _register_extra_commands()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning kinlink's own errors into one clear line."""
-    tune_allocator()
     try:
         cli.main(args=argv, prog_name="kinlink", standalone_mode=False)
     except KinlinkError as exc:

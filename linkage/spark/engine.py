@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from linkage.allocator import release_free_memory
 from linkage.clustering import Clusters
 from linkage.errors import LinkageError
 from linkage.ids import assign_ids
@@ -647,6 +648,7 @@ def _link(
         token=uuid.uuid4().hex,
     )
     lap("prepare")
+    release_free_memory()  # preparing was the driver's peak; Spark's processes need the rest
 
     say(f"blocking {len(prepared):,} distinct records (Spark)")
     blocked = block_spark(
@@ -743,6 +745,7 @@ def _link(
         }
     )
     persons = build_persons(records, person_index)
+    release_free_memory()
     lap("persons")
 
     terms = term_names(settings, ctx.tf)

@@ -28,7 +28,7 @@ _PROBE = textwrap.dedent(
     libc = ctypes.CDLL("libc.so.6")
     libc.mallinfo2.restype = MallInfo2
     if sys.argv[1] == "tune":
-        from kinlink import tune_allocator
+        from linkage.allocator import tune_allocator
         applied = tune_allocator()
     else:
         applied = None
@@ -78,9 +78,39 @@ def test_default_allocator_can_be_kept() -> None:
 def test_tuning_after_numpy_is_imported_turns_huge_pages_off() -> None:
     code = (
         "import numpy as np\n"
-        "from kinlink import tune_allocator\n"
+        "from linkage.allocator import tune_allocator\n"
         "tune_allocator()\n"
         "print(np._core.multiarray._get_madvise_hugepage())\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@glibc
+def test_freed_memory_goes_back_to_the_system_when_released() -> None:
+    code = textwrap.dedent(
+        """
+        import os
+        from linkage.allocator import release_free_memory, tune_allocator
+
+        tune_allocator()
+        import numpy as np
+
+        def resident_mb():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+        small = resident_mb()
+        blocks = [np.ones(64 * 2**20, dtype=np.uint8) for _ in range(4)]  # 256 MB in the heap
+        held = resident_mb()
+        del blocks
+        kept = resident_mb()  # freed, but the tuned heap keeps it for reuse
+        assert release_free_memory()
+        print(small, held, kept, resident_mb())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    small, held, kept, released = map(int, done.stdout.split())
+    assert held - small >= 250
+    assert kept - small >= 250
+    assert released - small < 50

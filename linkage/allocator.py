@@ -10,6 +10,10 @@ without raising peak memory (measured in ``bench/RESULTS.md``).
 These settings belong to the process, not to a library call, so the ``kinlink`` command
 applies them at start and a pipeline embedding kinlink may call :func:`tune_allocator`
 itself. ``KINLINK_ALLOCATOR=default`` leaves the process as it is.
+
+The price is that memory freed inside the heap stays with the process until
+:func:`release_free_memory` hands it back; the engines call it where a peak is followed by
+long work in other processes (the Spark engine's driver after preparing the records).
 """
 
 from __future__ import annotations
@@ -40,15 +44,37 @@ def tune_allocator() -> dict[str, bool]:
     return {"heap_reuse": _keep_large_blocks_in_heap(), "no_huge_pages": _no_numpy_huge_pages()}
 
 
-def _keep_large_blocks_in_heap() -> bool:
+def release_free_memory() -> bool:
+    """Hand the heap's free memory back to the operating system (glibc's ``malloc_trim``).
+
+    True when glibc did so; False elsewhere, where there is nothing to do.
+    """
+    libc = _glibc()
+    if libc is None:
+        return False
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    libc.malloc_trim.restype = ctypes.c_int
+    libc.malloc_trim(0)
+    return True
+
+
+def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
-        return False
-    name = ctypes.util.find_library("c") or "libc.so.6"
+        return None
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt  # noqa: B018 - only glibc has both
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):  # musl or another libc
+        return None
+    return libc
+
+
+def _keep_large_blocks_in_heap() -> bool:
+    libc = _glibc()
+    if libc is None:
         return False
+    mallopt = libc.mallopt
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     # Both are needed: with only the first, freed memory at the heap's top goes back to
