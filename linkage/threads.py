@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["PARALLEL_PAIRS", "THREADS_ENV", "available_threads", "in_shares"]
+__all__ = ["PARALLEL_PAIRS", "SLICE_PAIRS", "THREADS_ENV", "available_threads", "in_shares"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,9 @@ THREADS_ENV = "KINLINK_THREADS"
 #: Pairs from which work is shared out over threads, one share per thread: the work is numpy
 #: over integer arrays and Jaro–Winkler in C, which run outside the GIL.
 PARALLEL_PAIRS = 200_000
+#: The most pairs one slice holds: what a slice works out per pair (codes, similarities)
+#: lives only as long as the slice, so this bounds that memory whatever the number of pairs.
+SLICE_PAIRS = 2_000_000
 
 
 def available_threads() -> int:
@@ -36,20 +39,29 @@ def in_shares(
     *,
     before: Callable[[], object] | None = None,
 ) -> list[T]:
-    """``work(part, threads_left)`` over consecutive slices of ``n`` pairs.
+    """``work(part, threads_left)`` over consecutive slices of ``n`` pairs, in order.
 
-    With ``n`` large and more than one thread, one slice per thread, run concurrently, each
-    told it has one thread (``before`` runs first, alone: to build what the slices share);
-    otherwise a single slice of everything, told it has them all.
+    With ``n`` large and more than one thread, slices of at most :data:`SLICE_PAIRS` pairs
+    (at least one per thread) run on the threads, each told it has one thread (``before``
+    runs first, alone: to build what the slices share). Otherwise, slices of at most
+    :data:`SLICE_PAIRS` run one after another, each told it has all the threads; up to that
+    size, one slice of everything.
     """
     threads = available_threads() if threads is None else threads
-    shares = min(threads, n // PARALLEL_PAIRS)
-    if shares < 2:
-        return [work(slice(0, n), threads)]
+    pieces = -(-n // SLICE_PAIRS)  # ceiling
+    workers = min(threads, n // PARALLEL_PAIRS)
+    if workers < 2:
+        if pieces < 2:
+            return [work(slice(0, n), threads)]
+        if before is not None:
+            before()
+        bounds = np.linspace(0, n, pieces + 1).astype(np.int64)
+        return [work(slice(a, b), threads) for a, b in itertools.pairwise(bounds)]
     if before is not None:
         before()
+    shares = max(workers, pieces)
     bounds = np.linspace(0, n, shares + 1).astype(np.int64)
-    with ThreadPoolExecutor(shares) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         return list(
             pool.map(lambda part: work(part, 1), [slice(a, b) for a, b in itertools.pairwise(bounds)])
         )

@@ -149,12 +149,20 @@ def test_same_records_in_any_order_give_the_same_people(authority, linked):
     assert len(groups_a ^ groups_b) <= 0.01 * len(groups_a)
 
 
-def test_pairs_shared_out_over_threads_give_the_same_result(authority, linked, monkeypatch):
+@pytest.mark.parametrize(
+    ("threads", "slice_pairs"),
+    [("3", 10**9), ("3", 700), ("1", 700)],
+    ids=["one slice per thread", "more slices than threads", "slices one after another"],
+)
+def test_pairs_shared_out_over_threads_give_the_same_result(
+    authority, linked, monkeypatch, threads, slice_pairs
+):
     import linkage.threads
 
     records, *_, stated = authority
     monkeypatch.setattr(linkage.threads, "PARALLEL_PAIRS", 500)
-    monkeypatch.setenv("KINLINK_THREADS", "3")  # three shares, whatever the machine has
+    monkeypatch.setattr(linkage.threads, "SLICE_PAIRS", slice_pairs)
+    monkeypatch.setenv("KINLINK_THREADS", threads)  # whatever the machine has
     threaded = link_records(records, stated_relationships=stated)
     pd.testing.assert_frame_equal(threaded.person_index, linked.person_index)
     pd.testing.assert_frame_equal(threaded.pairs, linked.pairs)
