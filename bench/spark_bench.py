@@ -55,8 +55,10 @@ engine, one numpy process with nothing to ship, is the faster: use it whenever t
 fits one machine. The Spark engine is for when the pairs do not: its driver holds per-pair
 data only for the edges and the `pairs` table (nothing of the `pairs` table with
 `--pairs-parquet`, which passes `pairs_path` so that Spark writes it to Parquet), while the
-local engine holds every candidate pair's levels, terms and view caches (about 400 bytes
-per candidate pair at its peak).
+local engine holds every candidate pair's levels and weight terms (its peak at 4.75 million
+records and 67.5 million candidate pairs was 21.6 GB, about 4.5 GB per million records with
+`bench/kinlink_5m.yaml`; the per-pair work of grading lives only for a slice of 2 million
+pairs).
 
 ## At regional scale
 
