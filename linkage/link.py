@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.schema import RECORDS
-from linkage.arrays import sorted_unique
+from linkage.arrays import member, sorted_unique
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
 from linkage.comparisons import PairView
@@ -534,9 +534,9 @@ def _shared_child_pairs(
     n = np.int64(len(prepared))
     code = a * n + b
     # the few shared-child pairs hashed, the many candidates looked up (no sort of the candidates)
-    candidates = pd.Series(left.astype(np.int64) * n + right)
-    found = candidates[candidates.isin(code)].to_numpy()
-    new = ~np.isin(code, found)
+    candidates = left.astype(np.int64) * n + right
+    found = candidates[member(candidates, code)]
+    new = ~member(code, found)
     return a[new], b[new]
 
 

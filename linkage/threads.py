@@ -48,20 +48,15 @@ def in_shares(
     size, one slice of everything.
     """
     threads = available_threads() if threads is None else threads
-    pieces = -(-n // SLICE_PAIRS)  # ceiling
     workers = min(threads, n // PARALLEL_PAIRS)
-    if workers < 2:
-        if pieces < 2:
-            return [work(slice(0, n), threads)]
-        if before is not None:
-            before()
-        bounds = np.linspace(0, n, pieces + 1).astype(np.int64)
-        return [work(slice(a, b), threads) for a, b in itertools.pairwise(bounds)]
+    pieces = max(-(-n // SLICE_PAIRS), workers, 1)  # ceiling, at least one per worker
+    if pieces < 2:
+        return [work(slice(0, n), threads)]
     if before is not None:
         before()
-    shares = max(workers, pieces)
-    bounds = np.linspace(0, n, shares + 1).astype(np.int64)
+    bounds = np.linspace(0, n, pieces + 1).astype(np.int64)
+    parts = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    if workers < 2:
+        return [work(part, threads) for part in parts]
     with ThreadPoolExecutor(workers) as pool:
-        return list(
-            pool.map(lambda part: work(part, 1), [slice(a, b) for a, b in itertools.pairwise(bounds)])
-        )
+        return list(pool.map(lambda part: work(part, 1), parts))
