@@ -42,6 +42,7 @@ __all__ = [
     "identifier",
     "location",
     "shared_child",
+    "stated_age",
 ]
 
 
@@ -631,6 +632,46 @@ class DateNotEstimatedLevel(Level):
         return no_date | (np.isnan(el) & np.isnan(er))
 
 
+def known_births(v: PairView) -> tuple[np.ndarray, np.ndarray]:
+    """Each side's date of birth (days since 1970): the real one, else one estimated from an age."""
+    dl, dr = v.numbers("dob_days")
+    el, er = v.numbers("dob_est_days")
+    return np.where(np.isnan(dl), el, dl), np.where(np.isnan(dr), er, dr)
+
+
+@dataclass(frozen=True)
+class StatedAgeNullLevel(Level):
+    """No known date of birth on one side to test against the other's stated relationships
+    (either way), or real dates of birth on both sides (the date comparison weighs those)."""
+
+    kind: ClassVar[str] = "stated_age_null"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        born_l, born_r = known_births(v)
+        dl, dr = v.numbers("dob_days")
+        bounded_l = ~np.isnan(v.numbers("dob_latest_days")[0]) | ~np.isnan(v.numbers("dob_earliest_days")[0])
+        bounded_r = ~np.isnan(v.numbers("dob_latest_days")[1]) | ~np.isnan(v.numbers("dob_earliest_days")[1])
+        testable = (~np.isnan(born_l) & bounded_r) | (~np.isnan(born_r) & bounded_l)
+        return ~testable | (~np.isnan(dl) & ~np.isnan(dr))
+
+
+@dataclass(frozen=True)
+class StatedAgeUsualLevel(Level):
+    """Each side's known date of birth inside the usual window that the other side's stated
+    relationships set (a mother 16 to 45 years older than her child)."""
+
+    kind: ClassVar[str] = "stated_age_usual"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        born_l, born_r = known_births(v)
+        earliest_l, earliest_r = v.numbers("dob_usual_earliest_days")
+        latest_l, latest_r = v.numbers("dob_usual_latest_days")
+        with np.errstate(invalid="ignore"):
+            left_outside = (born_l < earliest_r) | (born_l > latest_r)
+            right_outside = (born_r < earliest_l) | (born_r > latest_l)
+        return ~(left_outside | right_outside)
+
+
 @dataclass(frozen=True)
 class EmptyListLevel(Level):
     """Either side has nothing in the list column: no evidence."""
@@ -670,6 +711,8 @@ class Comparison:
 
     ``tf_column`` names the column whose value frequencies adjust the weight of the
     ``tf_levels`` (term-frequency adjustment: agreeing on a rare name is stronger evidence).
+    A ``check`` only weighs against a match (its weights are capped at 0): what it finds in
+    agreement, other comparisons have already counted.
     """
 
     name: str
@@ -677,6 +720,7 @@ class Comparison:
     tf_column: str | None = None
     tf_levels: tuple[int, ...] = ()
     preset: Mapping[str, Any] = field(default_factory=dict)
+    check: bool = False
 
     def __post_init__(self) -> None:
         if len(self.levels) < 2 or not isinstance(self.levels[-1], ElseLevel):
@@ -799,6 +843,31 @@ def estimated_date_of_birth(*, within_days: float = 731.0) -> Comparison:
     )
 
 
+def stated_age() -> Comparison:
+    """A known date of birth against the ages the other record's stated relationships imply.
+
+    A school contact named as a pupil's mother has no date of birth, but she was born some
+    16 to 45 years before the pupil. A record of the same name born 53 years before (her
+    own mother, say) is possible but unusual, and weighs against; one born after the pupil
+    is impossible (a hard conflict as well). No evidence where both records have real dates
+    of birth: the date of birth comparison weighs those.
+
+    It is a check: a usual age adds nothing for a match, because given names already date a
+    generation (counting both would count one thing twice). On the demo data, letting it
+    count for a match as well merged two pairs of strangers of one name.
+    """
+    return Comparison(
+        "stated_age",
+        (
+            StatedAgeNullLevel("no date of birth to test against a stated relationship"),
+            StatedAgeUsualLevel("a usual age for what the sources state"),
+            ElseLevel("an unusual (or impossible) age for what the sources state"),
+        ),
+        preset={"preset": "stated_age"},
+        check=True,
+    )
+
+
 def location() -> Comparison:
     """Where the person lives: the same property, postcode, sector or district."""
     return Comparison(
@@ -889,6 +958,7 @@ def shared_child() -> Comparison:
 
 _PRESETS: dict[str, Callable[..., Comparison]] = {
     "shared_child": shared_child,
+    "stated_age": stated_age,
     "given_name": given_name,
     "family_name": family_name,
     "date_of_birth": date_of_birth,

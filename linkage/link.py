@@ -139,20 +139,38 @@ _GENERATION_YEARS = {
 #: Oldest a birth parent is at a child's birth, in years: births to women past 55 are all
 #: but unknown; fathers are given longer. Step, adoptive and grandparents have no limit.
 _MAX_GENERATION_YEARS = {"mother": 55, "father": 70, "parent": 70}
+#: The usual ages of a birth parent at a child's birth, in years. In England and Wales
+#: under 1 % of births are to mothers under 16 or over 45, or to fathers over 55; an age
+#: outside these is possible (up to the limits above) but is evidence against a match.
+_USUAL_GENERATION_YEARS = {"mother": (16, 45), "father": (16, 55), "parent": (16, 55)}
 #: Youngest anyone is on the date a source says they were a partner, or a party to domestic
 #: abuse (both ends): a conservative floor, well under the age of 16 in the statutory
 #: definition of domestic abuse, so that a police party is never a baby of the same name.
 _ADULT_RELATIONSHIPS = ("partner", "spouse", "ex_partner", "perpetrator_of_abuse_against")
 _ADULT_RELATIONSHIP_MIN_YEARS = 12
+#: Usual youngest age of a partner (the age of consent).
+_ADULT_RELATIONSHIP_USUAL_YEARS = 16
 
 
-def _adult_latest(stated: pd.DataFrame, where: pd.Series) -> pd.Series:
-    """Latest date of birth (days since 1970) of each record dated in an adult relationship."""
+@dataclass(frozen=True)
+class AgeBounds:
+    """Bounds (days since 1970, NaN where nothing is stated) on each record's date of birth
+    that its stated relationships set: the plausible window, and the usual one inside it."""
+
+    latest: np.ndarray
+    earliest: np.ndarray
+    usual_latest: np.ndarray
+    usual_earliest: np.ndarray
+
+
+def _adult_latest(stated: pd.DataFrame, where: pd.Series, years: float) -> pd.Series:
+    """Latest date of birth (days since 1970) of each record dated in an adult relationship,
+    ``years`` before the date."""
     rel = stated[stated["relationship_type"].isin(_ADULT_RELATIONSHIPS)]
     start = pd.to_datetime(rel["start_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
     start_days = (start - np.datetime64("1970-01-01", "D")).astype("float64")
     start_days[np.isnat(start)] = np.nan
-    latest = start_days - _ADULT_RELATIONSHIP_MIN_YEARS * 365.25
+    latest = start_days - years * 365.25
     ends = [where.reindex(rel[c]).to_numpy() for c in ("from_record_key", "to_record_key")]
     pos = np.concatenate(ends)
     bound = np.concatenate([latest, latest])
@@ -160,20 +178,19 @@ def _adult_latest(stated: pd.DataFrame, where: pd.Series) -> pd.Series:
     return pd.Series(bound[ok]).groupby(pos[ok].astype(np.int64)).min()
 
 
-def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    """Latest and earliest plausible date of birth (days since 1970) of every record.
+def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> AgeBounds:
+    """Latest and earliest plausible, and usual, date of birth of every record.
 
     A record a source states is the mother of a child born in 2014 was born by 2002 at
-    the latest and in 1959 at the earliest; the child was born at least twelve years after
-    a parent with a known date of birth (and at most 55 after a mother, 70 after a father).
-    A partner, or a party to domestic abuse, on a stated date was born twelve years before
-    it at the latest. NaN where nothing is stated.
+    the latest and in 1959 at the earliest (usually between 1969 and 1998); the child was
+    born at least twelve years after a parent with a known date of birth (and at most 55
+    after a mother, 70 after a father). A partner, or a party to domestic abuse, on a stated
+    date was born twelve years before it at the latest (usually sixteen).
     """
     n = len(records)
-    latest = np.full(n, np.nan)
-    earliest = np.full(n, np.nan)
+    bounds = AgeBounds(*(np.full(n, np.nan) for _ in range(4)))
     if stated is None or not len(stated):
-        return latest, earliest
+        return bounds
     estimated = records["dob_estimated"].fillna(False).astype(bool).to_numpy()
     dob = pd.to_datetime(records["dob"], errors="coerce").to_numpy(dtype="datetime64[D]")
     days = (dob - np.datetime64("1970-01-01", "D")).astype("float64")
@@ -184,46 +201,60 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> tuple[np.
     child = where.reindex(rel["to_record_key"]).to_numpy()
     ok = ~(np.isnan(parent) | np.isnan(child))
     parent, child = parent[ok].astype(np.int64), child[ok].astype(np.int64)
-    gap = rel["relationship_type"].map(_GENERATION_YEARS).to_numpy(dtype=float)[ok] * 365.25
-    oldest = rel["relationship_type"].map(_MAX_GENERATION_YEARS).to_numpy(dtype=float)[ok] * 365.25
-    kinds = pd.DataFrame(
-        {
-            "parent": parent,
-            "child": child,
-            # the parent was born by the child's birth less the youngest gap, and not before
-            # it less the oldest; the child, between the parent's birth plus each
-            "parent_latest": days[child] - gap,
-            "parent_earliest": days[child] - oldest,
-            "child_earliest": days[parent] + gap,
-            "child_latest": days[parent] + oldest,
-        }
+    kind = rel["relationship_type"].to_numpy(dtype=object)[ok]
+    year = 365.25
+
+    def years(table: dict[str, Any], default: float = np.nan) -> np.ndarray:
+        return pd.Series(kind).map(table).fillna(default).to_numpy(dtype=float) * year
+
+    gap, oldest = years(_GENERATION_YEARS), years(_MAX_GENERATION_YEARS)
+    usual = pd.Series(kind).map(_USUAL_GENERATION_YEARS)
+    usual_young = usual.str[0].to_numpy(dtype=float) * year
+    usual_old = usual.str[1].to_numpy(dtype=float) * year
+    # the parent was born by the child's birth less the youngest gap, and not before it less
+    # the oldest; the child, between the parent's birth plus each
+    kinds = pd.DataFrame({"parent": parent, "child": child})
+    by_parent, by_child = kinds["parent"].to_numpy(), kinds["child"].to_numpy()
+
+    def tightest(parts: list[pd.Series], latest: bool) -> pd.Series:
+        joined = pd.concat(parts).groupby(level=0)
+        return (joined.min() if latest else joined.max()).dropna()
+
+    def per(at: np.ndarray, values: np.ndarray, latest: bool) -> pd.Series:
+        frame = pd.Series(values).groupby(at)
+        return frame.min() if latest else frame.max()
+
+    latest_of = tightest(
+        [
+            per(by_parent, days[child] - gap, True),
+            per(by_child, days[parent] + oldest, True),
+            _adult_latest(stated, where, _ADULT_RELATIONSHIP_MIN_YEARS),
+        ],
+        latest=True,
     )
-    latest_of = (
-        pd.concat(
-            [
-                kinds.groupby("parent")["parent_latest"].min(),
-                kinds.groupby("child")["child_latest"].min(),
-                _adult_latest(stated, where),
-            ]
-        )
-        .groupby(level=0)
-        .min()
-        .dropna()
+    earliest_of = tightest(
+        [per(by_parent, days[child] - oldest, False), per(by_child, days[parent] + gap, False)], latest=False
     )
-    earliest_of = (
-        pd.concat(
-            [
-                kinds.groupby("parent")["parent_earliest"].max(),
-                kinds.groupby("child")["child_earliest"].max(),
-            ]
-        )
-        .groupby(level=0)
-        .max()
-        .dropna()
+    usual_latest_of = tightest(
+        [
+            per(by_parent, days[child] - usual_young, True),
+            per(by_child, days[parent] + usual_old, True),
+            _adult_latest(stated, where, _ADULT_RELATIONSHIP_USUAL_YEARS),
+        ],
+        latest=True,
     )
-    latest[latest_of.index.to_numpy(dtype=np.int64)] = latest_of.to_numpy()
-    earliest[earliest_of.index.to_numpy(dtype=np.int64)] = earliest_of.to_numpy()
-    return latest, earliest
+    usual_earliest_of = tightest(
+        [per(by_parent, days[child] - usual_old, False), per(by_child, days[parent] + usual_young, False)],
+        latest=False,
+    )
+    for target, values in (
+        (bounds.latest, latest_of),
+        (bounds.earliest, earliest_of),
+        (bounds.usual_latest, usual_latest_of),
+        (bounds.usual_earliest, usual_earliest_of),
+    ):
+        target[values.index.to_numpy(dtype=np.int64)] = values.to_numpy()
+    return bounds
 
 
 def _check_unique_keys(records: pd.DataFrame) -> None:
@@ -240,18 +271,27 @@ def prepare_for_linkage(
     """Prepared distinct records, the distinct record of every input record, and their positions.
 
     The prepared records carry `dob_latest_days` and `dob_earliest_days`: bounds on the date
-    of birth that the stated relationships imply (a parent is older than their child).
+    of birth that the stated relationships imply (a parent is older than their child), and
+    `dob_usual_latest_days` and `dob_usual_earliest_days`, the usual window inside them.
     ``apart`` is :func:`different_people` by record position, when the caller has it already.
     """
     _check_unique_keys(records)
     records = positional(records)
     prepared_all = prepare_records(records)
-    latest, earliest = _age_bounds(records, stated_relationships)
+    bounds = _age_bounds(records, stated_relationships)
     if apart is None:
         apart = different_people(records, stated_relationships, np.arange(len(records)))
     rep_of = _content_groups(prepared_all, records, apart)
-    prepared_all["dob_latest_days"] = pd.Series(latest).groupby(rep_of).transform("min").to_numpy()
-    prepared_all["dob_earliest_days"] = pd.Series(earliest).groupby(rep_of).transform("max").to_numpy()
+    for column, values in (
+        ("dob_latest_days", bounds.latest),
+        ("dob_usual_latest_days", bounds.usual_latest),
+    ):
+        prepared_all[column] = pd.Series(values).groupby(rep_of).transform("min").to_numpy()
+    for column, values in (
+        ("dob_earliest_days", bounds.earliest),
+        ("dob_usual_earliest_days", bounds.usual_earliest),
+    ):
+        prepared_all[column] = pd.Series(values).groupby(rep_of).transform("max").to_numpy()
     reps = sorted_unique(rep_of)
     position = pd.Series(np.arange(len(reps)), index=reps).reindex(rep_of).to_numpy()
     return (

@@ -181,15 +181,18 @@ class ModelParameters:
     iterations: int = 0
     converged: bool = False
     tf_base: dict[str, float] = field(default_factory=dict)
+    #: Person comparisons that only weigh against a match (see :func:`checks_of`).
+    checks: list[str] = field(default_factory=list)
 
     def person_weights(self) -> list[np.ndarray]:
-        """log2(m/u) per person comparison, (4, L): rows H, P, C, then R; null level 0."""
+        """log2(m/u) per person comparison, (4, L): rows H, P, C, then R; null level 0.
+        A check's weights are capped at 0."""
         out = []
-        for m, u, ur in zip(self.m, self.u, self.u_random, strict=True):
+        for name, m, u, ur in zip(self.comparisons, self.m, self.u, self.u_random, strict=True):
             table = np.vstack([u, ur[None, :]])
             w = np.log2(np.maximum(m, _FLOOR))[None, :] - np.log2(np.maximum(table, _FLOOR))
             w[:, 0] = 0.0
-            out.append(w)
+            out.append(np.minimum(w, 0.0) if name in self.checks else w)
         return out
 
     def context_weights(self) -> list[np.ndarray]:
@@ -225,6 +228,7 @@ class ModelParameters:
             "iterations": self.iterations,
             "converged": self.converged,
             "tf_base": dict(self.tf_base),
+            "checks": list(self.checks),
         }
 
     @classmethod
@@ -245,6 +249,7 @@ class ModelParameters:
             iterations=int(d.get("iterations", 0)),
             converged=bool(d.get("converged", False)),
             tf_base={str(k): float(v) for k, v in (d.get("tf_base") or {}).items()},
+            checks=[str(c) for c in d.get("checks", [])],
         )
 
 

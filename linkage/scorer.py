@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.blocking import BlockingRule, _capped, _key_codes
-from linkage.comparisons import PairView
+from linkage.comparisons import PairView, known_births
 from linkage.model import ModelParameters
 from linkage.scoring import (
     Graded,
@@ -170,10 +170,7 @@ class PairScorer:
         earliest its stated parents allow (any known date of birth, real or estimated)."""
         if "dob_latest_days" not in self.prepared.columns:
             return np.zeros(len(view), dtype=bool)
-        dl, dr = view.numbers("dob_days")
-        el, er = view.numbers("dob_est_days")
-        born_l = np.where(np.isnan(dl), el, dl)
-        born_r = np.where(np.isnan(dr), er, dr)
+        born_l, born_r = known_births(view)
         latest_l, latest_r = view.numbers("dob_latest_days")
         earliest_l, earliest_r = view.numbers("dob_earliest_days")
         slack = 365.25  # estimated dates of birth are within about a year

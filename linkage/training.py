@@ -88,11 +88,12 @@ def fit_parameters(
         smoothing=settings.model.smoothing,
         fixed_m=fixed_m,
     )
+    checks = [c.name for c in settings.comparisons if c.check]
     person_weight = []
-    for mj, ur in zip(m, u_random, strict=True):
+    for name, mj, ur in zip(names, m, u_random, strict=True):
         w = np.log2(np.maximum(mj, 1e-9)) - np.log2(np.maximum(ur, 1e-9))
         w[0] = 0.0
-        person_weight.append(w)
+        person_weight.append(np.minimum(w, 0.0) if name in checks else w)
     m_context, lam_rest = fit_rest(
         patterns.rest,
         person_weight,
@@ -115,4 +116,5 @@ def fit_parameters(
         stratum_pairs=patterns.stratum_pairs,
         iterations=iterations,
         converged=converged,
+        checks=checks,
     )

@@ -69,6 +69,8 @@ _IMPLICIT_COLUMNS = (
     "dob_d",
     "dob_latest_days",
     "dob_earliest_days",
+    "dob_usual_latest_days",
+    "dob_usual_earliest_days",
     "mother_of",
     "father_of",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,9 @@ from linkage.comparisons import (
     given_name,
     identifier,
     location,
+    stated_age,
 )
+from linkage.link import prepare_for_linkage
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
 from linkage.settings import DEFAULT_SETTINGS_PATH
 from tests.linkage.conftest import make_records
@@ -418,3 +421,84 @@ def test_a_scorer_forgets_the_lists_it_read_when_they_are_replaced():
     prepared["father_of"] = [[], ["p2"]]
     scorer.forget(["father_of"])
     assert scorer.view(*pair).lists_intersect("mother_of", "father_of").tolist() == [False]
+
+
+# A record with a date of birth against a record a source states is a parent (or partner),
+# with no date of birth of its own: is the first of an age the relationship allows?
+STATED_AGE_CASES = [
+    # (description, candidate's fields, stated relationship of the other, child's date of birth, label)
+    ("a mother 30 at the birth", {"dob": "1980-03-01"}, "mother", "2010-05-14", "usual"),
+    ("a mother 53 at the birth: her own mother", {"dob": "1957-09-02"}, "mother", "2010-05-14", "unusual"),
+    ("born after the child", {"dob": "2012-01-01"}, "mother", "2010-05-14", "unusual"),
+    ("a father 42 at the birth", {"dob": "1975-06-01"}, "father", "2017-09-15", "usual"),
+    ("a father 64 at the birth", {"dob": "1953-10-18"}, "father", "2017-09-15", "unusual"),
+    ("a police age", {"dob": "1985-01-01", "dob_estimated": True}, "mother", "2010-05-14", "usual"),
+    ("no date of birth to test", {}, "mother", "2010-05-14", "null"),
+    ("the child's date of birth unknown", {"dob": "1957-09-02"}, "mother", None, "null"),
+]
+STATED_AGE_LABELS = {
+    "null": "no date of birth to test against a stated relationship",
+    "usual": "a usual age for what the sources state",
+    "unusual": "an unusual (or impossible) age for what the sources state",
+}
+
+
+def _stated_parent(kind: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "relationship_id": ["s:0"],
+            "source": ["s"],
+            "from_record_key": ["s:contact"],
+            "to_record_key": ["s:child"],
+            "to_identifier_type": [None],
+            "to_identifier": [None],
+            "relationship_type": [kind],
+            "start_date": [None],
+            "end_date": [None],
+            "incident_id": [None],
+            "row_number": [0],
+        }
+    )
+
+
+def stated_age_label(candidate: dict, kind: str, child_dob: str | None, *, flip: bool = False) -> str:
+    records = make_records(
+        [
+            {"key": "candidate", "given": "Ann", "family": "Lee", **candidate},
+            {"key": "contact", "given": "Ann", "family": "Lee"},
+            {"key": "child", "given": "Mia", "family": "Lee", "dob": child_dob},
+        ]
+    )
+    prepared, position, _keys = prepare_for_linkage(records, _stated_parent(kind))
+    pair = (np.array([position[0]]), np.array([position[1]]))
+    view = PairView(prepared, *(pair[::-1] if flip else pair), nicknames=NICKS)
+    comp = stated_age()
+    return comp.levels[int(comp.grade(view)[0])].label
+
+
+@pytest.mark.parametrize(
+    ("candidate", "kind", "child_dob", "label"),
+    [case[1:] for case in STATED_AGE_CASES],
+    ids=[case[0] for case in STATED_AGE_CASES],
+)
+@pytest.mark.parametrize("flip", [False, True], ids=["candidate left", "candidate right"])
+def test_stated_age_level(candidate, kind, child_dob, label, flip):
+    assert stated_age_label(candidate, kind, child_dob, flip=flip) == STATED_AGE_LABELS[label]
+
+
+def test_stated_age_gives_no_evidence_where_both_records_have_real_dates_of_birth():
+    records = make_records(
+        [
+            {"key": "candidate", "given": "Ann", "family": "Lee", "dob": "1957-09-02"},
+            {"key": "contact", "given": "Ann", "family": "Lee", "dob": "1980-11-28"},
+            {"key": "child", "given": "Mia", "family": "Lee", "dob": "2010-05-14"},
+        ]
+    )
+    prepared, position, _keys = prepare_for_linkage(records, _stated_parent("mother"))
+    view = PairView(prepared, np.array([position[0]]), np.array([position[1]]), nicknames=NICKS)
+    assert stated_age().levels[int(stated_age().grade(view)[0])].label == STATED_AGE_LABELS["null"]
+
+
+def test_stated_age_is_a_check():
+    assert stated_age().check
+    assert not any(c.check for c in COMPARISONS.values())

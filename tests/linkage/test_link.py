@@ -282,10 +282,10 @@ def _days(iso: str) -> float:
 
 
 @pytest.mark.parametrize(
-    ("kind", "oldest_years"),
-    [("mother", 55), ("father", 70), ("parent", 70)],
+    ("kind", "oldest_years", "usual_oldest"),
+    [("mother", 55, 45), ("father", 70, 55), ("parent", 70, 55)],
 )
-def test_a_stated_parent_is_born_in_a_plausible_window_before_the_child(kind, oldest_years):
+def test_a_stated_parent_is_born_in_a_plausible_window_before_the_child(kind, oldest_years, usual_oldest):
     from linkage.link import prepare_for_linkage
     from tests.linkage.conftest import make_records
 
@@ -299,6 +299,9 @@ def test_a_stated_parent_is_born_in_a_plausible_window_before_the_child(kind, ol
     parent = prepared.iloc[position[list(keys).index("s:parent")]]
     assert parent["dob_latest_days"] == pytest.approx(_days("2010-06-01") - 12 * 365.25)
     assert parent["dob_earliest_days"] == pytest.approx(_days("2010-06-01") - oldest_years * 365.25)
+    # and usually between 16 and 45 (a mother) or 55 years before
+    assert parent["dob_usual_latest_days"] == pytest.approx(_days("2010-06-01") - 16 * 365.25)
+    assert parent["dob_usual_earliest_days"] == pytest.approx(_days("2010-06-01") - usual_oldest * 365.25)
 
 
 def test_a_child_is_born_in_a_plausible_window_after_a_stated_father():
@@ -398,3 +401,4 @@ def test_a_partner_on_a_date_was_born_twelve_years_before_it_at_the_latest():
     for key in ("police:p", "police:v"):
         party = prepared.iloc[position[list(keys).index(key)]]
         assert party["dob_latest_days"] == pytest.approx(_days("2019-05-01") - 12 * 365.25)
+        assert party["dob_usual_latest_days"] == pytest.approx(_days("2019-05-01") - 16 * 365.25)

@@ -63,3 +63,31 @@ def test_an_excused_context_disagreement_does_not_count_against_its_patterns_in_
     # the excused disagreements weigh nothing, so more of the candidate pairs are expected
     # to match and the prior of the rest rises
     assert excused[1] > plain[1]
+
+
+def test_a_checks_weights_are_capped_at_zero_in_every_stratum_and_survive_a_round_trip():
+    from linkage.model import ModelParameters
+
+    m = [np.array([1.0, 0.9, 0.1]), np.array([1.0, 0.9, 0.1])]
+    u_random = [np.array([1.0, 0.3, 0.7]), np.array([1.0, 0.3, 0.7])]
+    u = [np.tile([1.0, 0.2, 0.8], (3, 1)), np.tile([1.0, 0.2, 0.8], (3, 1))]
+    params = ModelParameters(
+        comparisons=["ordinary", "check"],
+        context=[],
+        m=m,
+        u_random=u_random,
+        lam=np.full(3, 0.1),
+        u=u,
+        m_context=[],
+        u_context=[],
+        lam_rest=1e-4,
+        checks=["check"],
+    )
+    ordinary, check = params.person_weights()
+    assert (ordinary[:, 1] > 0).all()  # agreement counts for a match ...
+    assert (check[:, 1] == 0).all()  # ... but not in a check
+    np.testing.assert_allclose(check[:, 2], ordinary[:, 2])  # disagreement counts against in both
+    assert (check[:, 2] < 0).all()
+    again = ModelParameters.from_dict(params.to_dict())
+    assert again.checks == ["check"]
+    np.testing.assert_array_equal(again.person_weights()[1], check)
