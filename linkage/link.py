@@ -224,29 +224,25 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> AgeBounds
         frame = pd.Series(values).groupby(at)
         return frame.min() if latest else frame.max()
 
-    latest_of = tightest(
-        [
-            per(by_parent, days[child] - gap, True),
-            per(by_child, days[parent] + oldest, True),
-            _adult_latest(stated, where, _ADULT_RELATIONSHIP_MIN_YEARS),
-        ],
-        latest=True,
-    )
-    earliest_of = tightest(
-        [per(by_parent, days[child] - oldest, False), per(by_child, days[parent] + gap, False)], latest=False
-    )
-    usual_latest_of = tightest(
-        [
-            per(by_parent, days[child] - usual_young, True),
-            per(by_child, days[parent] + usual_old, True),
-            _adult_latest(stated, where, _ADULT_RELATIONSHIP_USUAL_YEARS),
-        ],
-        latest=True,
-    )
-    usual_earliest_of = tightest(
-        [per(by_parent, days[child] - usual_old, False), per(by_child, days[parent] + usual_young, False)],
-        latest=False,
-    )
+    def window(young: np.ndarray, old: np.ndarray, adult_years: float) -> tuple[pd.Series, pd.Series]:
+        """Latest and earliest date of birth per record, for parents ``young`` to ``old``
+        (days) older than their children and partners at least ``adult_years`` old."""
+        latest = tightest(
+            [
+                per(by_parent, days[child] - young, True),
+                per(by_child, days[parent] + old, True),
+                _adult_latest(stated, where, adult_years),
+            ],
+            latest=True,
+        )
+        earliest = tightest(
+            [per(by_parent, days[child] - old, False), per(by_child, days[parent] + young, False)],
+            latest=False,
+        )
+        return latest, earliest
+
+    latest_of, earliest_of = window(gap, oldest, _ADULT_RELATIONSHIP_MIN_YEARS)
+    usual_latest_of, usual_earliest_of = window(usual_young, usual_old, _ADULT_RELATIONSHIP_USUAL_YEARS)
     for target, values in (
         (bounds.latest, latest_of),
         (bounds.earliest, earliest_of),
