@@ -649,8 +649,10 @@ class StatedAgeNullLevel(Level):
     def applies(self, v: PairView) -> np.ndarray:
         born_l, born_r = known_births(v)
         dl, dr = v.numbers("dob_days")
-        bounded_l = ~np.isnan(v.numbers("dob_latest_days")[0]) | ~np.isnan(v.numbers("dob_earliest_days")[0])
-        bounded_r = ~np.isnan(v.numbers("dob_latest_days")[1]) | ~np.isnan(v.numbers("dob_earliest_days")[1])
+        latest_l, latest_r = v.numbers("dob_latest_days")
+        earliest_l, earliest_r = v.numbers("dob_earliest_days")
+        bounded_l = ~np.isnan(latest_l) | ~np.isnan(earliest_l)
+        bounded_r = ~np.isnan(latest_r) | ~np.isnan(earliest_r)
         testable = (~np.isnan(born_l) & bounded_r) | (~np.isnan(born_r) & bounded_l)
         return ~testable | (~np.isnan(dl) & ~np.isnan(dr))
 

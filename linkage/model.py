@@ -47,6 +47,7 @@ __all__ = [
     "excused_from_context",
     "fit_household_em",
     "fit_rest",
+    "log_ratio",
     "pattern_counts",
     "random_level_shares",
 ]
@@ -64,6 +65,14 @@ M_PSEUDO_PAIRS = 0.5
 #: A level that EM expects fewer matching pairs at than this is not estimated: its m is set
 #: to its u, so it weighs nothing either way instead of a veto or a windfall.
 MIN_LEVEL_MATCHES = 2.0
+
+
+def log_ratio(m: np.ndarray, u: np.ndarray, *, check: bool = False) -> np.ndarray:
+    """log2(m/u) of a person comparison's levels (last axis), 0 at the null level; a check's
+    weights capped at 0."""
+    w = np.log2(np.maximum(m, _FLOOR)) - np.log2(np.maximum(u, _FLOOR))
+    w[..., 0] = 0.0
+    return np.minimum(w, 0.0) if check else w
 
 
 #: Two records stated (by any source) as the same parent, mother or father, of one person:
@@ -181,19 +190,16 @@ class ModelParameters:
     iterations: int = 0
     converged: bool = False
     tf_base: dict[str, float] = field(default_factory=dict)
-    #: Person comparisons that only weigh against a match (see :func:`checks_of`).
+    #: Person comparisons that only weigh against a match (``Comparison.check``).
     checks: list[str] = field(default_factory=list)
 
     def person_weights(self) -> list[np.ndarray]:
         """log2(m/u) per person comparison, (4, L): rows H, P, C, then R; null level 0.
         A check's weights are capped at 0."""
-        out = []
-        for name, m, u, ur in zip(self.comparisons, self.m, self.u, self.u_random, strict=True):
-            table = np.vstack([u, ur[None, :]])
-            w = np.log2(np.maximum(m, _FLOOR))[None, :] - np.log2(np.maximum(table, _FLOOR))
-            w[:, 0] = 0.0
-            out.append(np.minimum(w, 0.0) if name in self.checks else w)
-        return out
+        return [
+            log_ratio(m[None, :], np.vstack([u, ur[None, :]]), check=name in self.checks)
+            for name, m, u, ur in zip(self.comparisons, self.m, self.u, self.u_random, strict=True)
+        ]
 
     def context_weights(self) -> list[np.ndarray]:
         """log2(m/u) per context comparison in R, (L,); null level 0."""

@@ -18,6 +18,7 @@ from linkage.model import (
     excused_from_context,
     fit_household_em,
     fit_rest,
+    log_ratio,
     pattern_counts,
     random_level_shares,
 )
@@ -89,11 +90,9 @@ def fit_parameters(
         fixed_m=fixed_m,
     )
     checks = [c.name for c in settings.comparisons if c.check]
-    person_weight = []
-    for name, mj, ur in zip(names, m, u_random, strict=True):
-        w = np.log2(np.maximum(mj, 1e-9)) - np.log2(np.maximum(ur, 1e-9))
-        w[0] = 0.0
-        person_weight.append(np.minimum(w, 0.0) if name in checks else w)
+    person_weight = [
+        log_ratio(mj, ur, check=name in checks) for name, mj, ur in zip(names, m, u_random, strict=True)
+    ]
     m_context, lam_rest = fit_rest(
         patterns.rest,
         person_weight,
