@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from linkage.households import co_resident_pairs, household_spells
+from linkage.households import address_keys, co_resident_pairs, household_spells
 from tests.linkage.conftest import make_records
 
 
@@ -101,3 +103,43 @@ def test_crowded_addresses_are_not_households():
         for i in range(5)
     ]
     assert household_spells(records(rows), index(rows), max_household_size=4).empty
+
+
+WORDS = st.text(alphabet="AB1 \t", max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | WORDS,
+            st.none() | st.sampled_from(["BD7 1AA", "LS1 4DT"]),
+            st.none() | st.integers(1, 99),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_an_address_key_is_the_postcode_and_three_words_else_the_line_else_the_uprn(rows):
+    frame = pd.DataFrame(
+        {
+            "address_std": [line for line, _, _ in rows],
+            "postcode_std": [postcode for _, postcode, _ in rows],
+            "uprn": [None if uprn is None else str(uprn) for _, _, uprn in rows],
+        }
+    )
+    expected = []
+    for line, postcode, uprn in rows:
+        if line is not None and postcode is not None:
+            expected.append(f"P:{postcode}|{' '.join(line.split()[:3])}")
+        elif line is not None:
+            expected.append(f"A:{line}")
+        else:
+            expected.append(None if uprn is None else f"U:{uprn}")
+    assert address_keys(frame).tolist() == expected
+
+
+def test_an_address_key_reads_a_uprn_held_as_a_number():
+    uprn = pd.Series([10023, None], dtype=object)  # as a database driver may hand it over
+    frame = pd.DataFrame({"address_std": [None, None], "postcode_std": [None, None], "uprn": uprn})
+    assert address_keys(frame).tolist() == ["U:10023", None]
