@@ -944,14 +944,17 @@ def identifier(column: str, name: str | None = None) -> Comparison:
 
 def shared_child() -> Comparison:
     """Relational evidence: both records stated (by any source) as the mother, or both as the
-    father, of one person; or both as a parent or carer of one person. The people are those
-    of a first clustering; before it, and for records no source states a child of, no evidence."""
+    father, of one person; or both as a parent or carer of one person; or as parents of
+    different people recorded at one address (a mother's baby in health and her older child
+    at school). The people are those of a first clustering; before it, and for records no
+    source states a child of, no evidence."""
     return Comparison(
         "shared_child",
         (
             EmptyListLevel("no stated children on one side", column="children_any"),
             SharedItemLevel("same parent role (mother or father) of one person", column="children_role"),
             SharedItemLevel("parent or carer of one person", column="children_any"),
+            SharedItemLevel("parents of different people recorded at one address", column="children_homes"),
             ElseLevel("parents of different people"),
         ),
         preset={"preset": "shared_child"},

@@ -22,6 +22,7 @@ from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
 from linkage.comparisons import PairView
 from linkage.errors import LinkageError
+from linkage.households import MAX_HOUSEHOLD_SIZE, address_keys
 from linkage.ids import assign_ids
 from linkage.model import (
     HOUSEHOLD_STRATA,
@@ -482,7 +483,7 @@ def different_people(
     return left, right
 
 
-RELATIONAL_COLUMNS = ("children_role", "children_any", "mother_of", "father_of")
+RELATIONAL_COLUMNS = ("children_role", "children_any", "children_homes", "mother_of", "father_of")
 _PARENT_TYPES = {
     "mother",
     "father",
@@ -509,9 +510,11 @@ def add_relational_columns(
     """Give each distinct record the people a source states it is a parent or carer of.
 
     `children_role` holds "mother:<person>" / "father:<person>" (a `parent` of known sex
-    counts as mother or father), `children_any` every "<person>", and `mother_of` /
-    `father_of` the people alone, for the mother-and-father-of-one-child conflict. The
-    people are the clusters ``labels`` of a first pass.
+    counts as mother or father), `children_any` every "<person>", `children_homes` the
+    address keys (:func:`linkage.households.address_keys`) any record of those people
+    gives, leaving out addresses of more than ``MAX_HOUSEHOLD_SIZE`` such people, and
+    `mother_of` / `father_of` the people alone, for the mother-and-father-of-one-child
+    conflict. The people are the clusters ``labels`` of a first pass.
     """
     n = len(prepared)
     empty = np.empty(n, dtype=object)
@@ -526,7 +529,8 @@ def add_relational_columns(
     child = where.reindex(rel["to_record_key"]).to_numpy()
     ok = ~(np.isnan(parent) | np.isnan(child))
     parent_rep = position[parent[ok].astype(np.int64)]
-    child_person = labels[position[child[ok].astype(np.int64)]].astype(str)
+    child_label = labels[position[child[ok].astype(np.int64)]]
+    child_person = child_label.astype(str)
     kind = rel["relationship_type"].to_numpy(dtype=object)[ok]
     sex = prepared["sex"].to_numpy(dtype=object)[parent_rep]
     role = np.where(kind == "mother", "mother", np.where(kind == "father", "father", ""))
@@ -544,12 +548,26 @@ def add_relational_columns(
         return out
 
     prepared["children_any"] = lists(table, table["person"])
+    homes = _homes(records, labels[position], child_label)
+    with_homes = table[["rep", "person"]].merge(homes, on="person")
+    prepared["children_homes"] = lists(with_homes, with_homes["home"])
     specific = table[table["role"] != ""]
     prepared["children_role"] = lists(specific, specific["role"] + ":" + specific["person"])
     mothers = table[table["role"] == "mother"]
     fathers = table[table["role"] == "father"]
     prepared["mother_of"] = lists(mothers, mothers["person"])
     prepared["father_of"] = lists(fathers, fathers["person"])
+
+
+def _homes(records: pd.DataFrame, person: np.ndarray, children: np.ndarray) -> pd.DataFrame:
+    """``person``, ``home``: the address keys the records of the ``children`` give (``person``:
+    each record's person), leaving out addresses of more than ``MAX_HOUSEHOLD_SIZE`` of them."""
+    theirs = np.flatnonzero(member(person, children))
+    key = address_keys(records.iloc[theirs]).to_numpy(dtype=object)
+    has = pd.notna(key)
+    homes = pd.DataFrame({"person": person[theirs][has].astype(str), "home": key[has]}).drop_duplicates()
+    people = homes.groupby("home")["person"].transform("size")
+    return homes[people.to_numpy() <= MAX_HOUSEHOLD_SIZE]
 
 
 def _shared_child_pairs(

@@ -166,6 +166,8 @@ class LinkageSettings:
         )
         if params is not None and params.comparisons != [c.name for c in comparisons]:
             raise SettingsError("parameters: fitted for other comparisons than these settings list")
+        if params is not None:
+            _check_level_counts(params, [*comparisons, *context])
         return settings
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,3 +226,19 @@ class LinkageSettings:
             nicknames=self.nicknames,
             parameters=parameters,
         )
+
+
+def _check_level_counts(params: ModelParameters, comparisons: list[Comparison]) -> None:
+    """Fitted parameters hold one value per level; a comparison whose levels changed since
+    (a newer kinlink's preset) cannot reuse them."""
+    fitted = {
+        **dict(zip(params.comparisons, params.m, strict=True)),
+        **dict(zip(params.context, params.m_context, strict=True)),
+    }
+    for comp in comparisons:
+        if comp.name in fitted and len(fitted[comp.name]) != len(comp.levels):
+            raise SettingsError(
+                f"parameters: {comp.name!r} was fitted with {len(fitted[comp.name])} levels but has "
+                f"{len(comp.levels)} in this version of kinlink; train the model again "
+                "(`kinlink link` without --model)"
+            )

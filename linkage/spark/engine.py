@@ -89,8 +89,8 @@ Progress = Callable[[str], None]
 
 #: The columns of the canonical records the driver reads after preparing them: the
 #: `persons` table's (:func:`linkage.persons.build_persons`), and the keys, sources, source
-#: rows and household lists of :func:`linkage.link.different_people` and
-#: :func:`linkage.link.add_relational_columns`.
+#: rows and household lists of :func:`linkage.link.different_people`, and the children and
+#: their addresses of :func:`linkage.link.add_relational_columns`.
 _RECORD_COLUMNS_KEPT = (
     "record_key",
     "source",
@@ -101,7 +101,9 @@ _RECORD_COLUMNS_KEPT = (
     "middle_names",
     "family_name",
     "sex",
+    "address_std",
     "postcode_std",
+    "uprn",
     "nhs_number_std",
     "upn_std",
     "dob",

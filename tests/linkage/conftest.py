@@ -53,6 +53,25 @@ def make_records(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def make_stated(rows: Sequence[tuple[str, str, str]]) -> pd.DataFrame:
+    """A ``stated_relationships`` table from (from_record_key, to_record_key, type) rows."""
+    return pd.DataFrame(
+        {
+            "relationship_id": [f"s:{i}" for i in range(len(rows))],
+            "source": [a.split(":")[0] for a, _, _ in rows],
+            "from_record_key": [a for a, _, _ in rows],
+            "to_record_key": [b for _, b, _ in rows],
+            "to_identifier_type": [None] * len(rows),
+            "to_identifier": [None] * len(rows),
+            "relationship_type": [t for _, _, t in rows],
+            "start_date": [None] * len(rows),
+            "end_date": [None] * len(rows),
+            "incident_id": [None] * len(rows),
+            "row_number": list(range(len(rows))),
+        }
+    )
+
+
 @pytest.fixture
 def records_of():
     return make_records

@@ -16,12 +16,13 @@ from linkage.comparisons import (
     given_name,
     identifier,
     location,
+    shared_child,
     stated_age,
 )
-from linkage.link import prepare_for_linkage
+from linkage.link import add_relational_columns, prepare_for_linkage
 from linkage.prepare import load_nicknames, nickname_pairs, prepare_records
 from linkage.settings import DEFAULT_SETTINGS_PATH
-from tests.linkage.conftest import make_records
+from tests.linkage.conftest import make_records, make_stated
 
 NICKS = nickname_pairs(load_nicknames(DEFAULT_SETTINGS_PATH.parent / "nicknames.yaml"))
 COMPARISONS = {
@@ -385,7 +386,6 @@ ITEM_LISTS = st.lists(
 @settings(max_examples=100, deadline=None)
 @given(ITEM_LISTS, ITEM_LISTS, st.data())
 def test_lists_intersect_is_set_intersection(mothers, fathers, data):
-    import pandas as pd
 
     n = max(len(mothers), len(fathers))
     mothers = (mothers * n)[:n]
@@ -443,24 +443,6 @@ STATED_AGE_LABELS = {
 }
 
 
-def _stated_parent(kind: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "relationship_id": ["s:0"],
-            "source": ["s"],
-            "from_record_key": ["s:contact"],
-            "to_record_key": ["s:child"],
-            "to_identifier_type": [None],
-            "to_identifier": [None],
-            "relationship_type": [kind],
-            "start_date": [None],
-            "end_date": [None],
-            "incident_id": [None],
-            "row_number": [0],
-        }
-    )
-
-
 def stated_age_label(candidate: dict, kind: str, child_dob: str | None, *, flip: bool = False) -> str:
     records = make_records(
         [
@@ -469,7 +451,7 @@ def stated_age_label(candidate: dict, kind: str, child_dob: str | None, *, flip:
             {"key": "child", "given": "Mia", "family": "Lee", "dob": child_dob},
         ]
     )
-    prepared, position, _keys = prepare_for_linkage(records, _stated_parent(kind))
+    prepared, position, _keys = prepare_for_linkage(records, make_stated([("s:contact", "s:child", kind)]))
     pair = (np.array([position[0]]), np.array([position[1]]))
     view = PairView(prepared, *(pair[::-1] if flip else pair), nicknames=NICKS)
     comp = stated_age()
@@ -494,7 +476,9 @@ def test_stated_age_gives_no_evidence_where_both_records_have_real_dates_of_birt
             {"key": "child", "given": "Mia", "family": "Lee", "dob": "2010-05-14"},
         ]
     )
-    prepared, position, _keys = prepare_for_linkage(records, _stated_parent("mother"))
+    prepared, position, _keys = prepare_for_linkage(
+        records, make_stated([("s:contact", "s:child", "mother")])
+    )
     view = PairView(prepared, np.array([position[0]]), np.array([position[1]]), nicknames=NICKS)
     assert stated_age().levels[int(stated_age().grade(view)[0])].label == STATED_AGE_LABELS["null"]
 
@@ -502,3 +486,115 @@ def test_stated_age_gives_no_evidence_where_both_records_have_real_dates_of_birt
 def test_stated_age_is_a_check():
     assert stated_age().check
     assert not any(c.check for c in COMPARISONS.values())
+
+
+MILL_LANE = ("1 MILL LANE", "BD7 1AA")
+
+
+def _at(address: tuple[str, str] | None) -> dict:
+    return {"address": address[0], "postcode": address[1]} if address else {}
+
+
+def _child(source: str, key: str, person: str, address: tuple[str, str] | None = None) -> dict:
+    return {
+        "source": source,
+        "key": key,
+        "given": key.title(),
+        "family": "Lee",
+        "person": person,
+        **_at(address),
+    }
+
+
+# Two mothers' records (health: no address; school: an address) and the people a source
+# states each is a parent of. The people are those of a first clustering: `person` joins a
+# child's records; every other record is its own person.
+SHARED_CHILD_CASES = [
+    # (description, records besides the two mothers, stated (parent, child, type), label)
+    ("no stated children on one side", [_child("school", "pupil", "P2")], [("b", "pupil", "mother")], "null"),
+    (
+        "both mothers of one child",
+        [_child("health", "baby", "P1"), _child("school", "pupil", "P1")],
+        [("a", "baby", "mother"), ("b", "pupil", "mother")],
+        "role",
+    ),
+    (
+        "a mother and a parent of unknown sex of one child",
+        [_child("health", "baby", "P1"), _child("school", "pupil", "P1")],
+        [("a", "baby", "mother"), ("b", "pupil", "parent")],
+        "any",
+    ),
+    (
+        "mothers of a baby seen later at the pupil's address",
+        [
+            _child("health", "baby", "P1"),
+            _child("school", "baby_at_school", "P1", address=MILL_LANE),
+            _child("school", "pupil", "P2", address=MILL_LANE),
+        ],
+        [("a", "baby", "mother"), ("b", "pupil", "mother")],
+        "home",
+    ),
+    (
+        "mothers of children at different addresses",
+        [
+            _child("health", "baby", "P1", address=("3 HIGH STREET", "BD7 2BB")),
+            _child("school", "pupil", "P2", address=MILL_LANE),
+        ],
+        [("a", "baby", "mother"), ("b", "pupil", "mother")],
+        "different",
+    ),
+    (
+        "mothers of children at an address of more than 15 children (a refuge, a hostel)",
+        [
+            _child("health", "baby", "P1", address=MILL_LANE),
+            _child("school", "pupil", "P2", address=MILL_LANE),
+            *[_child("school", f"resident{i}", f"R{i}", address=MILL_LANE) for i in range(14)],
+        ],
+        [
+            ("a", "baby", "mother"),
+            ("b", "pupil", "mother"),
+            *[("b", f"resident{i}", "carer") for i in range(14)],
+        ],
+        "different",
+    ),
+]
+SHARED_CHILD_LABELS = {
+    "null": "no stated children on one side",
+    "role": "same parent role (mother or father) of one person",
+    "any": "parent or carer of one person",
+    "home": "parents of different people recorded at one address",
+    "different": "parents of different people",
+}
+
+
+def shared_child_label(
+    children: list[dict], stated: list[tuple[str, str, str]], *, flip: bool = False
+) -> str:
+    mothers = [
+        {"source": "health", "key": "a", "given": "Ann", "family": "Lee", "dob": "1988-02-03"},
+        {"source": "school", "key": "b", "given": "Ann", "family": "Lee", **_at(MILL_LANE)},
+    ]
+    rows = mothers + [{k: v for k, v in c.items() if k != "person"} for c in children]
+    source = {r["key"]: r["source"] for r in rows}
+    records = make_records(rows)
+    relationships = make_stated([(f"{source[p]}:{p}", f"{source[c]}:{c}", kind) for p, c, kind in stated])
+    prepared, position, _keys = prepare_for_linkage(records, relationships)
+    person = [c["person"] for c in children]
+    people = {p: i for i, p in enumerate(dict.fromkeys(person), start=len(rows))}
+    labels = np.arange(len(prepared))
+    for i, p in enumerate(person, start=len(mothers)):
+        labels[position[i]] = people[p]
+    add_relational_columns(prepared, records, relationships, position, labels)
+    pair = (np.array([position[0]]), np.array([position[1]]))
+    view = PairView(prepared, *(pair[::-1] if flip else pair), nicknames=NICKS)
+    return shared_child().levels[int(shared_child().grade(view)[0])].label
+
+
+@pytest.mark.parametrize(
+    ("children", "stated", "label"),
+    [case[1:] for case in SHARED_CHILD_CASES],
+    ids=[case[0] for case in SHARED_CHILD_CASES],
+)
+@pytest.mark.parametrize("flip", [False, True], ids=["health left", "health right"])
+def test_shared_child_level(children, stated, label, flip):
+    assert shared_child_label(children, stated, flip=flip) == SHARED_CHILD_LABELS[label]
