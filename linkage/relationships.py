@@ -22,7 +22,8 @@ silently away):
    unless they share a current household); children sharing a parent are siblings
    (``half_sibling`` when each has another, different, known parent); a parent's parent
    is a grandparent; a parent's partner who has lived with the child is a step-parent, or
-   the missing mother (a woman) or father (a man of the child's family name).
+   the missing mother (a woman) or father (a man of the child's family name, or partnered
+   with the parent by the child's birth).
    People recorded at one address over overlapping dates with no other relationship are
    household members (basis ``co_residence``).
 5. **Weigh**: each confidence is multiplied by the weaker person's cluster confidence.
@@ -537,9 +538,11 @@ def _parents_by_co_residence(
     When the child has no known parent of the partner's sex, the partner is taken as that
     parent (``mother``/``father``, confidence times ``derived_partner_confidence``) if a
     woman, or a man sharing the child's family name (children mostly carry their father's
-    family name, not always their mother's); otherwise as a step-parent. On the 2,000-person
+    family name, not always their mother's), or a man whose partnership with the parent is
+    dated from the child's birth or before; otherwise as a step-parent. On the 2,000-person
     synthetic authority this labelled 13 of 13 such women correctly, against 33 of 44 men
-    whatever their name, so men need the name.
+    whatever their name, so men need the name or the date: on the 35,702-person one, 283 of
+    283 men partnered by the birth were fathers, against 602 of 853 of all such men.
     """
     if households is None or households.empty:
         return pd.DataFrame(columns=_COLS)
@@ -548,8 +551,8 @@ def _parents_by_co_residence(
     both_ways = (
         pd.concat(
             [
-                partners[["a", "b", "conf"]].rename(columns={"a": "parent", "b": "partner"}),
-                partners[["b", "a", "conf"]].rename(columns={"b": "parent", "a": "partner"}),
+                partners[["a", "b", "conf", "start"]].rename(columns={"a": "parent", "b": "partner"}),
+                partners[["b", "a", "conf", "start"]].rename(columns={"b": "parent", "a": "partner"}),
             ]
         )
         .sort_values(["conf", "parent", "partner"], ascending=[False, True, True], kind="stable")
@@ -584,7 +587,11 @@ def _parents_by_co_residence(
     free = [
         s in ("F", "M") and s not in parent_sexes.get(c, set()) for s, c in zip(sex, cand["b"], strict=True)
     ]
-    as_parent = np.asarray(free) & (same_name.fillna(False).to_numpy(dtype=bool) | (sex == "F").to_numpy())
+    born = pd.to_datetime(cand["b"].map(people["dob"]))
+    partnered_by_birth = (pd.to_datetime(cand["start"]) <= born).to_numpy()  # unknown dates: False
+    as_parent = np.asarray(free) & (
+        same_name.fillna(False).to_numpy(dtype=bool) | (sex == "F").to_numpy() | partnered_by_birth
+    )
     kind = np.where(as_parent, np.where(sex == "F", "mother", "father"), "step_parent")
     conf = np.minimum(cand["conf"], cand["conf_p"]) * np.where(
         as_parent, settings.derived_partner_confidence, 1.0

@@ -263,6 +263,20 @@ CO_RESIDENCE = [
         "expect": "step_parent",
     },
     {
+        "description": "mother's partner from before the birth, another surname, no father known: the father",
+        "parent": ("M", MUM, "mother"),
+        "partner": {**DAD, "family": "ASH"},
+        "partnered": "2010-06-01",  # KID born 2012-05-05
+        "expect": "father",
+    },
+    {
+        "description": "mother's partner since the child was two, another surname: a step-parent",
+        "parent": ("M", MUM, "mother"),
+        "partner": {**DAD, "family": "ASH"},
+        "partnered": "2014-06-01",
+        "expect": "step_parent",
+    },
+    {
         "description": "father's partner living with his child, another surname, no known mother: the mother",
         "parent": ("D", DAD, "father"),
         "partner": {**MUM, "family": "ASH"},
@@ -282,7 +296,10 @@ CO_RESIDENCE = [
 def test_a_parents_partner_living_with_the_child(case):
     parent, parent_person, parent_type = case["parent"]
     people = {parent: parent_person, "P": case["partner"], "C": KID}
-    statements = [(parent, "C", parent_type), (parent, "P", "partner")]
+    statements = [
+        (parent, "C", parent_type),
+        {"from": parent, "to": "P", "type": "partner", "start": case.get("partnered")},
+    ]
     if case.get("mother_known"):
         people["B"] = {**MUM, "dob": "1984-02-02", "family": "OAK"}
         statements.append(("B", "C", "mother"))
