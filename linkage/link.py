@@ -539,11 +539,15 @@ def add_relational_columns(
     table = pd.DataFrame({"rep": parent_rep, "person": child_person, "role": role})
 
     def lists(frame: pd.DataFrame, values: pd.Series) -> np.ndarray:
-        pairs = pd.DataFrame({"rep": frame["rep"].to_numpy(), "v": values.to_numpy()})
-        pairs = pairs.drop_duplicates().sort_values(["rep", "v"])
+        """Each record's distinct values, sorted (one integer sort, not a sort of text)."""
         out = np.empty(n, dtype=object)
         out.fill([])
-        grouped = _lists_by(pairs["rep"].to_numpy(), pairs["v"].to_numpy())
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
+        if len(uniques) == 0:
+            return out
+        width = np.int64(len(uniques))
+        key = sorted_unique(frame["rep"].to_numpy(dtype=np.int64) * width + codes)
+        grouped = _lists_by(key // width, np.asarray(uniques, dtype=object)[key % width])
         out[grouped.index.to_numpy(dtype=np.int64)] = grouped.to_numpy()
         return out
 
