@@ -32,6 +32,7 @@ __all__ = [
     "Comparison",
     "Level",
     "PairView",
+    "child_at_home",
     "comparison_from_dict",
     "date_of_birth",
     "estimated_date_of_birth",
@@ -377,6 +378,38 @@ class PairView:
             self._cache[key] = out
         return self._cache[key]
 
+    def list_holds(self, list_col: str, item_col: str) -> np.ndarray:
+        """True where either record's list ``list_col`` holds the other's text ``item_col``."""
+        key = ("holds", list_col, item_col)
+        if key not in self._cache:
+            out = np.zeros(len(self), dtype=bool)
+            if list_col in self.prepared.columns and item_col in self.prepared.columns:
+                held, width = self._held_keys(list_col, item_col)
+                has = self.record_has_list(list_col)
+                codes, _ = self.record_codes(item_col)
+                for owner, other in ((self.left, self.right), (self.right, self.left)):
+                    item = codes[other].astype(np.int64)
+                    idx = np.flatnonzero(has[owner] & (item >= 0))
+                    asked = owner[idx] * width + item[idx]
+                    out[idx[member(asked, held, allowed_sorted=True)]] = True
+            self._cache[key] = out
+        return self._cache[key]
+
+    def _held_keys(self, list_col: str, item_col: str) -> tuple[np.ndarray, np.int64]:
+        """Sorted ``record * width + code`` of every item of ``list_col``, coded as ``item_col``."""
+        name = f"#held|{list_col}|{item_col}"
+        _, uniques = self.record_codes(item_col)
+        width = np.int64(len(uniques) + 1)
+        if name not in self._codes:
+            lists = self.prepared[list_col].to_numpy(dtype=object)
+            rows = np.flatnonzero(self.record_has_list(list_col))
+            sizes = np.fromiter((len(lists[i]) for i in rows), np.int64, len(rows))
+            items = list(itertools.chain.from_iterable(lists[i] for i in rows))
+            codes = pd.Index(uniques).get_indexer(pd.Index(items, dtype=object)).astype(np.int64)
+            keys = np.repeat(rows.astype(np.int64), sizes) * width + codes
+            self._codes[name] = (sorted_unique(keys[codes >= 0]), np.empty(0, dtype=object))
+        return self._codes[name][0], width
+
     def list_empty(self, col: str) -> np.ndarray:
         """True where either side's list ``col`` is missing or empty."""
         if col not in self.prepared.columns:
@@ -697,6 +730,40 @@ class SharedItemLevel(Level):
 
 
 @dataclass(frozen=True)
+class OneSidedListNullLevel(Level):
+    """No evidence unless exactly one record has items in the list ``column``, and that one
+    has some in the list ``held`` and the other a value in the text ``item``, unlike its own
+    (one address on both records is the location's evidence, not this)."""
+
+    column: str = ""
+    held: str = ""
+    item: str = ""
+    kind: ClassVar[str] = "one_sided_list_null"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        if not {self.column, self.held, self.item} <= set(v.prepared.columns):  # before the first clustering
+            return np.ones(len(v), dtype=bool)
+        has = v.record_has_list(self.column)
+        held = v.record_has_list(self.held)
+        item = pd.notna(v.prepared[self.item]).to_numpy()
+        left_holds = has[v.left] & ~has[v.right] & held[v.left] & item[v.right]
+        right_holds = has[v.right] & ~has[v.left] & held[v.right] & item[v.left]
+        return ~(left_holds | right_holds) | v.equal(self.item)
+
+
+@dataclass(frozen=True)
+class HeldItemLevel(Level):
+    """Either record's list ``column`` holds the other's text ``item``."""
+
+    column: str = ""
+    item: str = ""
+    kind: ClassVar[str] = "held_item"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        return v.list_holds(self.column, self.item)
+
+
+@dataclass(frozen=True)
 class ElseLevel(Level):
     kind: ClassVar[str] = "else"
 
@@ -961,7 +1028,30 @@ def shared_child() -> Comparison:
     )
 
 
+def child_at_home() -> Comparison:
+    """Relational evidence for a record with stated children against one without: a child of
+    the one (any record of that first-pass person) recorded at the other's address. It
+    leaves pairs of two stated parents to :func:`shared_child`, so nothing counts twice."""
+    return Comparison(
+        "child_at_home",
+        (
+            OneSidedListNullLevel(
+                "not one record with stated children and the other with an address",
+                column="children_any",
+                held="children_homes",
+                item="home",
+            ),
+            HeldItemLevel(
+                "a stated child of one recorded at the other's address", column="children_homes", item="home"
+            ),
+            ElseLevel("the stated children of one not recorded at the other's address"),
+        ),
+        preset={"preset": "child_at_home"},
+    )
+
+
 _PRESETS: dict[str, Callable[..., Comparison]] = {
+    "child_at_home": child_at_home,
     "shared_child": shared_child,
     "stated_age": stated_age,
     "given_name": given_name,

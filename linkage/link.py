@@ -22,7 +22,7 @@ from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
 from linkage.comparisons import PairView
 from linkage.errors import LinkageError
-from linkage.households import MAX_HOUSEHOLD_SIZE, address_keys
+from linkage.households import MAX_HOUSEHOLD_SIZE
 from linkage.ids import assign_ids
 from linkage.model import (
     HOUSEHOLD_STRATA,
@@ -321,7 +321,7 @@ def prepare_inputs(records: pd.DataFrame, stated_relationships: pd.DataFrame | N
     return LinkInputs(records, prepared, position, keys, (position[apart[0]], position[apart[1]]))
 
 
-def _regrade(scorer: PairScorer, graded: Graded, view: PairView, names: set[str]) -> Graded:
+def _regrade(scorer: PairScorer, graded: Graded, view: PairView, names: frozenset[str]) -> Graded:
     """``graded`` with the comparisons in ``names`` graded again on ``view`` (their inputs changed)."""
     levels = graded.levels.copy()
     for j, comp in enumerate(scorer.settings.comparisons):
@@ -401,7 +401,7 @@ def _random_pairs_apart(
     ra, rb, rg = random_pairs
     apart = labels[ra] != labels[rb]
     ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
-    return ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), {"shared_child"})
+    return ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), RELATIONAL_COMPARISONS)
 
 
 def _labelled_matches(
@@ -496,8 +496,12 @@ _PARENT_TYPES = {
 }
 
 
+#: Comparisons that read the relational columns: graded again in the second pass.
+RELATIONAL_COMPARISONS = frozenset({"shared_child", "child_at_home"})
+
+
 def uses_relational(settings: LinkageSettings) -> bool:
-    return any(c.name == "shared_child" for c in settings.comparisons)
+    return any(c.name in RELATIONAL_COMPARISONS for c in settings.comparisons)
 
 
 def add_relational_columns(
@@ -511,8 +515,8 @@ def add_relational_columns(
 
     `children_role` holds "mother:<person>" / "father:<person>" (a `parent` of known sex
     counts as mother or father), `children_any` every "<person>", `children_homes` the
-    address keys (:func:`linkage.households.address_keys`) any record of those people
-    gives, leaving out addresses of more than ``MAX_HOUSEHOLD_SIZE`` such people, and
+    households (the prepared ``home``) any record of those people gives, leaving out
+    addresses of more than ``MAX_HOUSEHOLD_SIZE`` such people, and
     `mother_of` / `father_of` the people alone, for the mother-and-father-of-one-child
     conflict. The people are the clusters ``labels`` of a first pass.
     """
@@ -552,7 +556,7 @@ def add_relational_columns(
         return out
 
     prepared["children_any"] = lists(table, table["person"])
-    homes = _homes(records, labels[position], child_label)
+    homes = _homes(prepared["home"].to_numpy(dtype=object)[position], labels[position], child_label)
     with_homes = table[["rep", "person"]].merge(homes, on="person")
     prepared["children_homes"] = lists(with_homes, with_homes["home"])
     specific = table[table["role"] != ""]
@@ -563,13 +567,12 @@ def add_relational_columns(
     prepared["father_of"] = lists(fathers, fathers["person"])
 
 
-def _homes(records: pd.DataFrame, person: np.ndarray, children: np.ndarray) -> pd.DataFrame:
-    """``person``, ``home``: the address keys the records of the ``children`` give (``person``:
-    each record's person), leaving out addresses of more than ``MAX_HOUSEHOLD_SIZE`` of them."""
-    theirs = np.flatnonzero(member(person, children))
-    key = address_keys(records.iloc[theirs]).to_numpy(dtype=object)
-    has = pd.notna(key)
-    homes = pd.DataFrame({"person": person[theirs][has].astype(str), "home": key[has]}).drop_duplicates()
+def _homes(home: np.ndarray, person: np.ndarray, children: np.ndarray) -> pd.DataFrame:
+    """``person``, ``home``: the households (``home`` of each record) the records of the
+    ``children`` give (``person``: each record's person), leaving out any that holds more
+    than ``MAX_HOUSEHOLD_SIZE`` of them."""
+    theirs = np.flatnonzero(member(person, children) & pd.notna(home))
+    homes = pd.DataFrame({"person": person[theirs].astype(str), "home": home[theirs]}).drop_duplicates()
     people = homes.groupby("home")["person"].transform("size")
     return homes[people.to_numpy() <= MAX_HOUSEHOLD_SIZE]
 
@@ -704,7 +707,7 @@ def link_records(
             extra = scorer.grade(scorer.view(extra_l, extra_r))
             left, right = np.r_[left, extra_l], np.r_[right, extra_r]
             view = scorer.view(left, right)
-            graded = _regrade(scorer, _concat(graded, extra), view, {"shared_child"})
+            graded = _regrade(scorer, _concat(graded, extra), view, RELATIONAL_COMPARISONS)
             rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from linkage.households import address_keys
+
 __all__ = ["PLACEHOLDER_GIVEN_NAMES", "load_nicknames", "nickname_pairs", "positional", "prepare_records"]
 
 # Given names agencies record before a child is named; they say nothing about the person.
@@ -137,7 +139,8 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
     `dob_est_days` (the estimate when the date of birth came from an age), `dob_y/m/d`,
     `dob_dm_swapped` (day and month exchanged, for blocking), `birth_year`, `sex`,
     `postcode`, `sector`, `district`, `uprn`, `address`, `address_key` (house number and
-    the street's first two words, "12 ACACIA ROAD"), `nhs`, `upn`.
+    the street's first two words, "12 ACACIA ROAD"), `home` (the household's key,
+    :func:`linkage.households.address_keys`), `nhs`, `upn`.
     """
     r = positional(records)
     missing = [c for c in _CANONICAL_INPUTS if c not in r.columns]
@@ -208,6 +211,9 @@ def prepare_records(records: pd.DataFrame) -> pd.DataFrame:
             out[col] = r[col].astype(object).where(r[col].notna(), None)
     out["address_key"] = _on_distinct(
         out["address"], lambda u: u.str.extract(r"^\D*?(\S*\d\S*(?: \S+){1,2})", expand=False)
+    )
+    out["home"] = address_keys(
+        pd.DataFrame({"address_std": out["address"], "postcode_std": out["postcode"], "uprn": out["uprn"]})
     )
     return out
 

@@ -89,8 +89,8 @@ Progress = Callable[[str], None]
 
 #: The columns of the canonical records the driver reads after preparing them: the
 #: `persons` table's (:func:`linkage.persons.build_persons`), and the keys, sources, source
-#: rows and household lists of :func:`linkage.link.different_people`, and the children and
-#: their addresses of :func:`linkage.link.add_relational_columns`.
+#: rows and household lists of :func:`linkage.link.different_people` and
+#: :func:`linkage.link.add_relational_columns`.
 _RECORD_COLUMNS_KEPT = (
     "record_key",
     "source",
@@ -101,9 +101,7 @@ _RECORD_COLUMNS_KEPT = (
     "middle_names",
     "family_name",
     "sex",
-    "address_std",
     "postcode_std",
-    "uprn",
     "nhs_number_std",
     "upn_std",
     "dob",
@@ -325,8 +323,8 @@ def _relational_pass(
     ctx: BatchContext,
     rule: int,
 ) -> DataFrame:
-    """The graded pairs of the second pass: the first pass's, with pairs of two stated parents
-    graded again (their shared-child level and mother-and-father conflict can change; no
+    """The graded pairs of the second pass: the first pass's, with every pair of a stated
+    parent graded again (its relational levels and mother-and-father conflict can change; no
     other pair's can), and the pairs of stated parents of one person no rule found.
     """
     from pyspark.sql import functions as F
@@ -339,18 +337,19 @@ def _relational_pass(
     pl = F.broadcast(parents.select(F.col("pos").alias("l"), F.lit(True).alias("_pl")))
     pr = F.broadcast(parents.select(F.col("pos").alias("r"), F.lit(True).alias("_pr")))
     flagged = graded.join(pl, on="l", how="left").join(pr, on="r", how="left")
-    both = F.coalesce(F.col("_pl"), F.lit(False)) & F.coalesce(F.col("_pr"), F.lit(False))
-    unchanged = flagged.where(~both).select(*graded.columns)
+    either = F.coalesce(F.col("_pl"), F.lit(False)) | F.coalesce(F.col("_pr"), F.lit(False))
+    unchanged = flagged.where(~either).select(*graded.columns)
     affected = (
-        candidates.join(pl, on="l", how="inner")
-        .join(pr, on="r", how="inner")
+        candidates.join(pl, on="l", how="left")
+        .join(pr, on="r", how="left")
+        .where(F.coalesce(F.col("_pl"), F.lit(False)) | F.coalesce(F.col("_pr"), F.lit(False)))
         .select(*KEY_COLUMNS, "enumerated")
     )
     extra = _extra_pairs(run.spark, scorer, settings, rule).join(
         affected.select("l", "r"), on=["l", "r"], how="left_anti"
     )
-    attrs2 = attrs.join(F.broadcast(rel), on="pos", how="inner")
-    regraded = run.keep(run.grade(affected.unionByName(extra), ctx, attrs2, small=True))
+    attrs2 = attrs.join(F.broadcast(rel), on="pos", how="left")  # no stated children: null lists
+    regraded = run.keep(run.grade(affected.unionByName(extra), ctx, attrs2))
     regraded.count()
     # not persisted: the first pass's graded pairs stay cached, the filter is map-side
     return unchanged.unionByName(regraded)

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkage.comparisons import (
+    Comparison,
     PairView,
+    child_at_home,
     date_of_birth,
     estimated_date_of_birth,
     family_name,
@@ -567,14 +569,22 @@ SHARED_CHILD_LABELS = {
 }
 
 
-def shared_child_label(
-    children: list[dict], stated: list[tuple[str, str, str]], *, flip: bool = False
+MOTHERS = (
+    {"source": "health", "key": "a", "given": "Ann", "family": "Lee", "dob": "1988-02-03"},
+    {"source": "school", "key": "b", "given": "Ann", "family": "Lee", **_at(MILL_LANE)},
+)
+
+
+def relational_label(
+    comparison: Comparison,
+    children: list[dict],
+    stated: list[tuple[str, str, str]],
+    *,
+    flip: bool = False,
+    pair: tuple[dict, dict] = MOTHERS,
 ) -> str:
-    mothers = [
-        {"source": "health", "key": "a", "given": "Ann", "family": "Lee", "dob": "1988-02-03"},
-        {"source": "school", "key": "b", "given": "Ann", "family": "Lee", **_at(MILL_LANE)},
-    ]
-    rows = mothers + [{k: v for k, v in c.items() if k != "person"} for c in children]
+    """The level of the ``pair`` of records (keys a and b) after a first clustering."""
+    rows = [*pair, *({k: v for k, v in c.items() if k != "person"} for c in children)]
     source = {r["key"]: r["source"] for r in rows}
     records = make_records(rows)
     relationships = make_stated([(f"{source[p]}:{p}", f"{source[c]}:{c}", kind) for p, c, kind in stated])
@@ -582,12 +592,12 @@ def shared_child_label(
     person = [c["person"] for c in children]
     people = {p: i for i, p in enumerate(dict.fromkeys(person), start=len(rows))}
     labels = np.arange(len(prepared))
-    for i, p in enumerate(person, start=len(mothers)):
+    for i, p in enumerate(person, start=len(pair)):
         labels[position[i]] = people[p]
     add_relational_columns(prepared, records, relationships, position, labels)
-    pair = (np.array([position[0]]), np.array([position[1]]))
-    view = PairView(prepared, *(pair[::-1] if flip else pair), nicknames=NICKS)
-    return shared_child().levels[int(shared_child().grade(view)[0])].label
+    ends = (np.array([position[0]]), np.array([position[1]]))
+    view = PairView(prepared, *(ends[::-1] if flip else ends), nicknames=NICKS)
+    return comparison.levels[int(comparison.grade(view)[0])].label
 
 
 @pytest.mark.parametrize(
@@ -597,4 +607,85 @@ def shared_child_label(
 )
 @pytest.mark.parametrize("flip", [False, True], ids=["health left", "health right"])
 def test_shared_child_level(children, stated, label, flip):
-    assert shared_child_label(children, stated, flip=flip) == SHARED_CHILD_LABELS[label]
+    assert relational_label(shared_child(), children, stated, flip=flip) == SHARED_CHILD_LABELS[label]
+
+
+# A mother's health record with a stated baby (record a) against an adult's housing record
+# with no stated children (record b, at Mill Lane): is the baby recorded at b's address?
+ADULT = {"source": "housing", "key": "b", "given": "Ann", "family": "Lee", **_at(MILL_LANE)}
+HIGH_STREET = ("3 HIGH STREET", "BD7 2BB")
+CHILD_AT_HOME_CASES = [
+    # (description, the pair, records of children, stated (parent, child, type), label)
+    (
+        "the baby seen later at the other's address",
+        (MOTHERS[0], ADULT),
+        [_child("health", "baby", "P1"), _child("school", "baby_at_school", "P1", address=MILL_LANE)],
+        [("a", "baby", "mother")],
+        "held",
+    ),
+    (
+        "the baby recorded elsewhere",
+        (MOTHERS[0], ADULT),
+        [_child("health", "baby", "P1", address=HIGH_STREET)],
+        [("a", "baby", "mother")],
+        "else",
+    ),
+    (
+        "the other with no address",
+        (MOTHERS[0], {k: v for k, v in ADULT.items() if k not in ("address", "postcode")}),
+        [_child("health", "baby", "P1", address=MILL_LANE)],
+        [("a", "baby", "mother")],
+        "null",
+    ),
+    (
+        "both at the child's address (the location's evidence)",
+        ({**MOTHERS[0], **_at(MILL_LANE)}, ADULT),
+        [_child("health", "baby", "P1", address=MILL_LANE)],
+        [("a", "baby", "mother")],
+        "null",
+    ),
+    (
+        "both with stated children (shared_child's evidence)",
+        (MOTHERS[0], ADULT),
+        [_child("health", "baby", "P1", address=MILL_LANE), _child("housing", "pupil", "P2")],
+        [("a", "baby", "mother"), ("b", "pupil", "mother")],
+        "null",
+    ),
+    ("neither with stated children", (MOTHERS[0], ADULT), [_child("health", "baby", "P1")], [], "null"),
+]
+CHILD_AT_HOME_LABELS = {
+    "null": "not one record with stated children and the other with an address",
+    "held": "a stated child of one recorded at the other's address",
+    "else": "the stated children of one not recorded at the other's address",
+}
+
+
+@pytest.mark.parametrize(
+    ("pair", "children", "stated", "label"),
+    [case[1:] for case in CHILD_AT_HOME_CASES],
+    ids=[case[0] for case in CHILD_AT_HOME_CASES],
+)
+@pytest.mark.parametrize("flip", [False, True], ids=["parent left", "parent right"])
+def test_child_at_home_level(pair, children, stated, label, flip):
+    got = relational_label(child_at_home(), children, stated, flip=flip, pair=pair)
+    assert got == CHILD_AT_HOME_LABELS[label]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["H1", "H2", "H3", "H4"]), max_size=3), min_size=2, max_size=8),
+    st.lists(st.sampled_from(["H1", "H2", "H5", None]), min_size=2, max_size=8),
+    st.data(),
+)
+def test_list_holds_is_membership_either_way(held, homes, data):
+    n = min(len(held), len(homes))
+    prepared = pd.DataFrame({"children_homes": held[:n], "home": homes[:n]})
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=12)
+    )
+    left, right = np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+    expected = [
+        (homes[b] is not None and homes[b] in held[a]) or (homes[a] is not None and homes[a] in held[b])
+        for a, b in pairs
+    ]
+    assert PairView(prepared, left, right).list_holds("children_homes", "home").tolist() == expected
