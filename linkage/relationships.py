@@ -112,7 +112,7 @@ def infer_relationships(
     combined = _merge_birth_parent_types(combined, persons)
     combined = _check_ages(combined, persons, settings, conflicts)
     combined = _check_parent_and_partner(combined, conflicts)
-    combined = _check_parent_counts(combined, conflicts)
+    combined = _check_parent_counts(combined, persons, conflicts)
     combined = _check_cycles(combined, conflicts)
     by_co_residence = _parents_by_co_residence(combined, persons, households, settings, key)
     if len(by_co_residence):
@@ -361,14 +361,34 @@ def _check_parent_and_partner(rel: pd.DataFrame, conflicts: list[pd.DataFrame]) 
     return rel[~clash]
 
 
-def _support_order(rel: pd.DataFrame) -> pd.DataFrame:
-    return rel.sort_values(["n", "conf", "a"], ascending=[False, False, True], kind="stable")
+def _first_evidence(rel: pd.DataFrame) -> pd.Series:
+    """The first piece of evidence (a source's relationship id): a tie-break that, unlike a
+    person id, does not depend on the workspace's secret key."""
+    return rel["evidence"].map(lambda ids: min(ids) if len(ids) else "")
 
 
-def _check_parent_counts(rel: pd.DataFrame, conflicts: list[pd.DataFrame]) -> pd.DataFrame:
+def _support_order(rel: pd.DataFrame, sex: pd.Series | None = None) -> pd.DataFrame:
+    """Best supported first: a mother recorded as a woman (a father as a man) before one of
+    unknown or other sex, then the most statements, the highest confidence."""
+    agrees = np.zeros(len(rel), dtype=np.int8)
+    if sex is not None:
+        held = rel["a"].map(sex).to_numpy(dtype=object)
+        wanted = rel["type"].map({"mother": "F", "father": "M"}).to_numpy(dtype=object)
+        agrees = np.where(pd.isna(wanted) | pd.isna(held), 0, np.where(held == wanted, 1, -1))
+    order = rel.assign(_agrees=agrees, _first=_first_evidence(rel))
+    order = order.sort_values(
+        ["_agrees", "n", "conf", "_first"], ascending=[False, False, False, True], kind="stable"
+    )
+    return order.drop(columns=["_agrees", "_first"])
+
+
+def _check_parent_counts(
+    rel: pd.DataFrame, persons: pd.DataFrame, conflicts: list[pd.DataFrame]
+) -> pd.DataFrame:
     birth = rel["type"].isin(BIRTH_PARENT_TYPES)
     adoptive = rel["type"].eq("adoptive_parent")
-    ranked = _support_order(rel[birth])
+    sex = persons.drop_duplicates("person_id").set_index("person_id")["sex"]
+    ranked = _support_order(rel[birth], sex)
     same_type_rank = ranked.groupby(["b", "type"]).cumcount()
     drop = ranked.index[(same_type_rank > 0) & ranked["type"].isin(["mother", "father"])]
     kept = ranked.drop(drop)
@@ -387,17 +407,24 @@ def _check_parent_counts(rel: pd.DataFrame, conflicts: list[pd.DataFrame]) -> pd
 def _check_cycles(rel: pd.DataFrame, conflicts: list[pd.DataFrame]) -> pd.DataFrame:
     parent = rel[rel["type"].isin(PARENT_TYPES)]
     graph = nx.DiGraph()
-    for idx, a, b, n, conf in zip(
-        parent.index, parent["a"], parent["b"], parent["n"], parent["conf"], strict=True
+    for idx, a, b, n, conf, first in zip(
+        parent.index,
+        parent["a"],
+        parent["b"],
+        parent["n"],
+        parent["conf"],
+        # among equals, the link with the latest first evidence goes (not the one whose id sorts first)
+        _first_evidence(parent).rank(method="dense", ascending=False).to_numpy(dtype=np.int64),
+        strict=True,
     ):
-        graph.add_edge(a, b, idx=idx, support=(n, conf))
+        graph.add_edge(a, b, idx=idx, support=(n, conf, first))
     dropped: list[int] = []
     while True:
         try:
             cycle = nx.find_cycle(graph)
         except nx.NetworkXNoCycle:
             break
-        weakest = min(cycle, key=lambda e: (graph.edges[e[0], e[1]]["support"], e[0], e[1]))
+        weakest = min(cycle, key=lambda e: graph.edges[e[0], e[1]]["support"])
         dropped.append(graph.edges[weakest[0], weakest[1]]["idx"])
         graph.remove_edge(weakest[0], weakest[1])
     if dropped:

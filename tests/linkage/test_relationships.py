@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.schema import CONFLICT_RULES, RELATIONSHIP_TYPES, UNDIRECTED_RELATIONSHIPS
@@ -366,3 +366,49 @@ def test_no_one_is_their_own_ancestor_and_nothing_is_silently_dropped(statements
     }
     stated_ids = set(stated_table(statements)["relationship_id"])
     assert stated_ids <= used
+
+
+def _as_found(result, rename=None):
+    """Relationships and conflicts as sets, ends named by ``rename`` (undirected ends unordered)."""
+    name = rename or (lambda p: p)
+    rel = result.relationships
+    found = set()
+    for a, b, kind in zip(rel["person_id_from"], rel["person_id_to"], rel["relationship_type"], strict=True):
+        ends = frozenset((name(a), name(b))) if kind in UNDIRECTED_RELATIONSHIPS else (name(a), name(b))
+        found.add((ends, kind))
+    conflicts = result.conflicts
+    rejected = set(
+        zip(
+            conflicts["person_id_from"].map(name),
+            conflicts["person_id_to"].map(name),
+            conflicts["rule"],
+            strict=True,
+        )
+    )
+    return found, rejected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(statement, max_size=20),
+    st.lists(st.sampled_from(["F", "M", None]), min_size=6, max_size=6),
+    st.permutations(range(len(PEOPLE))),
+)
+def test_the_same_relationships_whatever_the_person_ids(statements, sexes, order):
+    """Person ids are keyed hashes; a rule that broke ties by id would change with the key."""
+    renamed = {p: f"Q{order[i]}" for i, p in enumerate(PEOPLE)}
+    back = {v: k for k, v in renamed.items()}
+    people = {p: {"sex": s} for p, s in zip(PEOPLE, sexes, strict=True)}
+    first = infer(people, statements)
+    again = infer(
+        {renamed[p]: v for p, v in people.items()},
+        [(renamed[a], renamed[b], kind) for a, b, kind in statements],
+    )
+    assert _as_found(again, back.get) == _as_found(first)
+
+
+def test_of_two_equally_stated_mothers_the_one_recorded_as_a_woman_is_kept():
+    for unknown in ("A", "Z"):  # whichever sorts first
+        people = {unknown: {**MUM, "sex": None}, "W": {**MUM, "family": "OAK"}, "C": KID}
+        result = infer(people, [(unknown, "C", "mother"), ("W", "C", "mother")])
+        assert rel_set(result, {"mother"}) == {("W", "C", "mother")}
