@@ -378,38 +378,6 @@ class PairView:
             self._cache[key] = out
         return self._cache[key]
 
-    def list_holds(self, list_col: str, item_col: str) -> np.ndarray:
-        """True where either record's list ``list_col`` holds the other's text ``item_col``."""
-        key = ("holds", list_col, item_col)
-        if key not in self._cache:
-            out = np.zeros(len(self), dtype=bool)
-            if list_col in self.prepared.columns and item_col in self.prepared.columns:
-                held, width = self._held_keys(list_col, item_col)
-                has = self.record_has_list(list_col)
-                codes, _ = self.record_codes(item_col)
-                for owner, other in ((self.left, self.right), (self.right, self.left)):
-                    item = codes[other].astype(np.int64)
-                    idx = np.flatnonzero(has[owner] & (item >= 0))
-                    asked = owner[idx] * width + item[idx]
-                    out[idx[member(asked, held, allowed_sorted=True)]] = True
-            self._cache[key] = out
-        return self._cache[key]
-
-    def _held_keys(self, list_col: str, item_col: str) -> tuple[np.ndarray, np.int64]:
-        """Sorted ``record * width + code`` of every item of ``list_col``, coded as ``item_col``."""
-        name = f"#held|{list_col}|{item_col}"
-        _, uniques = self.record_codes(item_col)
-        width = np.int64(len(uniques) + 1)
-        if name not in self._codes:
-            lists = self.prepared[list_col].to_numpy(dtype=object)
-            rows = np.flatnonzero(self.record_has_list(list_col))
-            sizes = np.fromiter((len(lists[i]) for i in rows), np.int64, len(rows))
-            items = list(itertools.chain.from_iterable(lists[i] for i in rows))
-            codes = pd.Index(uniques).get_indexer(pd.Index(items, dtype=object)).astype(np.int64)
-            keys = np.repeat(rows.astype(np.int64), sizes) * width + codes
-            self._codes[name] = (sorted_unique(keys[codes >= 0]), np.empty(0, dtype=object))
-        return self._codes[name][0], width
-
     def list_empty(self, col: str) -> np.ndarray:
         """True where either side's list ``col`` is missing or empty."""
         if col not in self.prepared.columns:
@@ -760,7 +728,9 @@ class HeldItemLevel(Level):
     kind: ClassVar[str] = "held_item"
 
     def applies(self, v: PairView) -> np.ndarray:
-        return v.list_holds(self.column, self.item)
+        if self.column not in v.prepared.columns:  # before the first clustering
+            return np.zeros(len(v), dtype=bool)
+        return v.in_list(self.item, self.column)
 
 
 @dataclass(frozen=True)

@@ -677,7 +677,7 @@ def test_child_at_home_level(pair, children, stated, label, flip):
     st.lists(st.sampled_from(["H1", "H2", "H5", None]), min_size=2, max_size=8),
     st.data(),
 )
-def test_list_holds_is_membership_either_way(held, homes, data):
+def test_in_list_is_membership_either_way(held, homes, data):
     n = min(len(held), len(homes))
     prepared = pd.DataFrame({"children_homes": held[:n], "home": homes[:n]})
     pairs = data.draw(
@@ -688,4 +688,4 @@ def test_list_holds_is_membership_either_way(held, homes, data):
         (homes[b] is not None and homes[b] in held[a]) or (homes[a] is not None and homes[a] in held[b])
         for a, b in pairs
     ]
-    assert PairView(prepared, left, right).list_holds("children_homes", "home").tolist() == expected
+    assert PairView(prepared, left, right).in_list("home", "children_homes").tolist() == expected
