@@ -363,14 +363,31 @@ def _flat_chain(
 
 
 def _abuse_edges(G: nx.MultiDiGraph, layout: GenogramLayout, names: DotNames) -> list[str]:
+    """One edge per suspect and victim; abuse recorded both ways is one edge with two heads,
+    the incidents against each person as its head and tail labels."""
     out = []
     where = {n: (layout.generation[n], layout.index(n)) for n in names.node}
-    for a, b, key, d in sorted(G.edges(keys=True, data=True)):
-        if key != ABUSE or d["kind"] != ABUSE:
-            continue
+    incidents = {
+        (a, b): d["incidents"]
+        for a, b, key, d in G.edges(keys=True, data=True)
+        if key == ABUSE and d["kind"] == ABUSE
+    }
+    for a, b in sorted(incidents):
+        both_ways = (b, a) in incidents
+        if both_ways and b < a:
+            continue  # drawn with the other direction
         forward = where[a] <= where[b]
         tail, head = (a, b) if forward else (b, a)
-        text = f"{d['incidents']} recorded incident" + ("s" if d["incidents"] != 1 else "")
+        n = incidents[a, b]
+        labels: dict[str, object] = {}
+        if both_ways:
+            text = "recorded both ways"
+            labels = {
+                "headlabel": dot_string(str(incidents[tail, head])),
+                "taillabel": dot_string(str(incidents[head, tail])),
+            }
+        else:
+            text = f"{n} recorded incident" + ("s" if n != 1 else "")
         out.append(
             f"  {names.node[tail]} -> {names.node[head]}"
             + _attrs(
@@ -379,10 +396,11 @@ def _abuse_edges(G: nx.MultiDiGraph, layout: GenogramLayout, names: DotNames) ->
                 fontcolor=f'"{_ABUSE_COLOUR}"',
                 penwidth="1.6",
                 style="bold",
-                dir="forward" if forward else "back",
+                dir="both" if both_ways else "forward" if forward else "back",
                 arrowhead="normal",
                 arrowtail="normal",
                 xlabel=dot_string(text),
+                **labels,
                 fontsize=6,
             )
             + ";"

@@ -7,7 +7,8 @@ living together dashed, one slash for separated, two for divorced); dashed (adop
 dotted (fostered or looked after) and dash-dot (step or cared for) child lines; a V for
 twins; a dotted boundary around the people living with the subject; recorded domestic
 abuse as a red zig-zag arrow from the person recorded as suspect to the person recorded
-as victim, labelled with the number of recorded incidents; and under each person their
+as victim, labelled with the number of recorded incidents (abuse recorded both ways: one
+arrow with two heads, the incidents against each person by their head); and under each person their
 name, dates and intervention badges. A badge's RAG shows three ways: its colour, its
 outline (red square-cornered, amber rounded, green pill) and its letter code; an open
 episode is filled, a closed one outlined with a dashed border. Nothing depends on colour.
@@ -630,16 +631,33 @@ def _draw_children(
             )
 
 
+def _abuse_incidents(G: nx.MultiDiGraph) -> dict[tuple[str, str], int]:
+    """Recorded incidents per (suspect, victim)."""
+    return {
+        (a, b): d["incidents"]
+        for a, b, key, d in G.edges(keys=True, data=True)
+        if key == ABUSE and d["kind"] == ABUSE
+    }
+
+
+def _incidents_text(n: int) -> str:
+    return f"{n} recorded incident" + ("s" if n != 1 else "")
+
+
 def _draw_abuse(
     G: nx.MultiDiGraph, layout: GenogramLayout, people: Mapping[str, _Person], scene: _Scene
 ) -> None:
+    """One red zig-zag arrow per suspect and victim; abuse recorded both ways between two
+    people is one arrow with a head at each end, the incidents against each person by their
+    head (two arrows over one pair drew their labels over each other)."""
     arcs: dict[int, int] = defaultdict(int)
-    for a, b, key, d in sorted(G.edges(keys=True, data=True)):
-        if key != ABUSE or d["kind"] != ABUSE:
-            continue
+    incidents = _abuse_incidents(G)
+    for a, b in sorted(incidents):
+        both_ways = (b, a) in incidents
+        if both_ways and b < a:
+            continue  # drawn with the other direction
         pa, pb = people[a], people[b]
-        n = d["incidents"]
-        text = f"{n} recorded incident" + ("s" if n != 1 else "")
+        text = "recorded both ways" if both_ways else _incidents_text(incidents[a, b])
         if layout.generation[a] == layout.generation[b]:
             g = layout.generation[a]
             arcs[g] += 1
@@ -658,6 +676,17 @@ def _draw_abuse(
             label_at = ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 2)
         scene.add(PolyLine(_zigzag(points), strokeColor=ABUSE_COLOUR, strokeWidth=1.2, fillColor=None))
         scene.add(_arrowhead(points[-1], points[-2], ABUSE_COLOUR))
+        if both_ways:
+            scene.add(_arrowhead(points[0], points[1], ABUSE_COLOUR))
+            for tip, before, n in (
+                (points[-1], points[-2], incidents[a, b]),
+                (points[0], points[1], incidents[b, a]),
+            ):
+                side = 1 if tip[0] >= before[0] else -1  # outside the arc, beside the head
+                at = (tip[0] + side * 5.5, tip[1] + 3)
+                scene.add(*_knocked_out(at[0], at[1], str(n), SMALL_SIZE, bold=True, colour=ABUSE_COLOUR))
+                w = text_width(str(n), SMALL_SIZE, bold=True)
+                scene.cover(at[0] - w / 2, at[1], at[0] + w / 2, at[1] + SMALL_SIZE)
         scene.add(*_knocked_out(label_at[0], label_at[1], text, SMALL_SIZE, bold=True, colour=ABUSE_COLOUR))
         w = text_width(text, SMALL_SIZE, bold=True)
         scene.cover(
@@ -771,6 +800,9 @@ def _used(G: nx.MultiDiGraph | None) -> set[str]:
             used.add(f"child:{d['child_type']}")
         elif d["kind"] == ABUSE:
             used.add("abuse")
+    incidents = _abuse_incidents(G)
+    if any((b, a) in incidents for a, b in incidents):
+        used.add("abuse:both_ways")
     return used
 
 
@@ -794,6 +826,7 @@ _LEGEND_KEYS = (
     "twins",
     "household",
     "abuse",
+    "abuse:both_ways",
 )
 _LEGEND_TEXT = {
     "M": "Male",
@@ -815,6 +848,7 @@ _LEGEND_TEXT = {
     "twins": "Twins",
     "household": "Household: the people living with the subject",
     "abuse": "Recorded domestic abuse: arrow from person recorded as suspect to person recorded as victim",
+    "abuse:both_ways": "Recorded both ways: the number by each head counts the incidents against that person",
 }
 
 
@@ -887,6 +921,13 @@ def _legend_sample(key: str, x: float, y: float) -> list[Any]:
                 [1.2, 2.2],
                 1.1,
             )
+        ]
+    if key == "abuse:both_ways":
+        pts = [(x + 2, y), (x + 28, y)]
+        return [
+            PolyLine(_zigzag(pts, wave=4.0), strokeColor=ABUSE_COLOUR, strokeWidth=1.2, fillColor=None),
+            _arrowhead((x + 30, y), (x + 20, y), ABUSE_COLOUR),
+            _arrowhead((x, y), (x + 10, y), ABUSE_COLOUR),
         ]
     # abuse
     pts = [(x, y), (x + 28, y)]

@@ -359,3 +359,29 @@ def large_family(children_per_couple: int = 4) -> dict[str, pd.DataFrame]:
         ivs.append((kid, kind, D(2025, 1, 1)))
     rels.append((dad, mum, "perpetrator_of_abuse_against", D(2024, 2, 2), None, 2))
     return tables(LARGE_ID, people, rels, ivs)
+
+
+MUTUAL_ID = "F-MUTUAL"
+
+
+def mutual_abuse_family() -> dict[str, pd.DataFrame]:
+    """Parents each recorded as suspect against the other: three incidents against the mother,
+    one against the father."""
+    people = [
+        ("MUM", "Dana", "Reid", "F", D(1990, 3, 3), None, "parent", "H1"),
+        ("DAD", "Owen", "Reid", "M", D(1988, 4, 4), None, "parent", "H1"),
+        ("KID", "Ava", "Reid", "F", D(2018, 5, 5), None, "child", "H1"),
+    ]
+    rels = [
+        ("MUM", "KID", "mother"),
+        ("DAD", "KID", "father"),
+        ("MUM", "DAD", "partner", D(2015, 1, 1)),
+        ("DAD", "MUM", "perpetrator_of_abuse_against", D(2022, 1, 1), None, 3),
+        ("MUM", "DAD", "perpetrator_of_abuse_against", D(2023, 1, 1), None, 1),
+    ]
+    ivs = [
+        ("KID", "child_in_need", D(2023, 2, 1)),
+        ("MUM", "domestic_abuse_incident", D(2023, 1, 1), None, "victim"),
+        ("DAD", "domestic_abuse_incident", D(2023, 1, 1), None, "victim"),
+    ]
+    return tables(MUTUAL_ID, people, rels, ivs)

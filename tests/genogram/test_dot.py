@@ -216,3 +216,18 @@ def test_doctests():
     for module in (dot_module, labels_module):
         failures, tried = doctest.testmod(module, raise_on_error=False)
         assert tried and not failures, module.__name__
+
+
+def test_abuse_recorded_both_ways_is_one_edge_with_the_incidents_against_each_at_their_end():
+    G = family_graph(fb.mutual_abuse_family(), fb.MUTUAL_ID, as_at=fb.AS_AT)
+    lay = genogram_layout(G)
+    names = dot_names(G, lay)
+    text = to_dot(G, lay)
+    edges = [line for line in text.splitlines() if "recorded" in line and "->" in line]
+    assert len(edges) == 1 and "dir=both" in edges[0] and 'xlabel="recorded both ways"' in edges[0]
+    tail, head = re.match(r"\s+(\w+) -> (\w+)", edges[0]).groups()
+    by_name = {names.node[n]: n for n in names.node}
+    against = {"F": "3", "M": "1"}  # three incidents against the mother, one against the father
+    assert f'headlabel="{against[G.nodes[by_name[head]]["sex"]]}"' in edges[0]
+    assert f'taillabel="{against[G.nodes[by_name[tail]]["sex"]]}"' in edges[0]
+    geometry(text)  # real dot reads it

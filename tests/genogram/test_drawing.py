@@ -67,6 +67,7 @@ def graphs() -> dict[str, nx.MultiDiGraph]:
         "fixture": family_graph(family_tables(), FAMILY_ID, as_at=AS_AT),
         "complex": family_graph(fb.complex_family(), fb.COMPLEX_ID, as_at=fb.AS_AT),
         "large": family_graph(fb.large_family(), fb.LARGE_ID, as_at=fb.AS_AT),
+        "mutual": family_graph(fb.mutual_abuse_family(), fb.MUTUAL_ID, as_at=fb.AS_AT),
     }
 
 
@@ -77,7 +78,7 @@ def drawings(graphs) -> dict[str, Drawing]:
     }
 
 
-@pytest.mark.parametrize("family", ["fixture", "complex", "large"])
+@pytest.mark.parametrize("family", ["fixture", "complex", "large", "mutual"])
 def test_drawing_fits_its_box(drawings, family):
     d = drawings[family]
     assert (d.width, d.height) == A4_LANDSCAPE
@@ -85,7 +86,7 @@ def test_drawing_fits_its_box(drawings, family):
     assert x0 >= -0.5 and y0 >= -0.5 and x1 <= d.width + 0.5 and y1 <= d.height + 0.5
 
 
-@pytest.mark.parametrize("family", ["fixture", "complex", "large"])
+@pytest.mark.parametrize("family", ["fixture", "complex", "large", "mutual"])
 def test_every_name_is_written_and_no_text_overlaps(graphs, drawings, family):
     G, d = graphs[family], drawings[family]
     boxes = text_boxes(d)
@@ -216,3 +217,26 @@ def test_natural_size_tells_how_much_the_drawing_shrinks(graphs):
         sizes[name] = genogram_size(G, geometry(to_dot(G)))
     assert sizes["fixture"][0] < A4_LANDSCAPE[0] and sizes["fixture"][1] < A4_LANDSCAPE[1]
     assert sizes["large"][0] > A4_LANDSCAPE[0] > sizes["large"][1]
+
+
+def test_abuse_recorded_both_ways_is_one_arrow_with_the_incidents_against_each_by_their_head(drawings):
+    d = drawings["mutual"]
+    red = [s for s in shapes_of(d, PolyLine) if s.strokeColor == ABUSE_COLOUR]
+    assert len(red) == 1  # one arrow for the pair, not two drawn over each other
+    texts = [t for t, _ in text_boxes(d)]
+    assert "recorded both ways" in texts and not any("recorded incident" in t for t in texts)
+    boxes = dict(text_boxes(d))
+    mum = next(box for t, box in text_boxes(d) if t == "Dana Reid")
+    dad = next(box for t, box in text_boxes(d) if t == "Owen Reid")
+    three, one = boxes["3"], boxes["1"]
+    # three incidents against the mother by her head, one against the father by his
+    assert abs(three[0] - mum[0]) < abs(three[0] - dad[0])
+    assert abs(one[0] - dad[0]) < abs(one[0] - mum[0])
+
+
+def test_the_legend_explains_abuse_both_ways_only_where_it_is_drawn(graphs):
+    def legend_texts(name: str) -> str:
+        return " ".join(t for t, _ in text_boxes(legend_drawing(graphs[name])))
+
+    assert "Recorded both ways" in legend_texts("mutual")
+    assert "Recorded both ways" not in legend_texts("complex")
