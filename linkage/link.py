@@ -270,9 +270,11 @@ def prepare_for_linkage(
     The prepared records carry `dob_latest_days` and `dob_earliest_days`: bounds on the date
     of birth that the stated relationships imply (a parent is older than their child), and
     `dob_usual_latest_days` and `dob_usual_earliest_days`, the usual window inside them.
-    ``apart`` is :func:`different_people` by record position, when the caller has it already.
+    ``apart`` is :func:`different_people` by record position, when the caller has it already
+    (and so has checked the record keys).
     """
-    _check_unique_keys(records)
+    if apart is None:
+        _check_unique_keys(records)
     records = positional(records)
     prepared_all = prepare_records(records)
     bounds = _age_bounds(records, stated_relationships)

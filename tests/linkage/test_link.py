@@ -397,3 +397,10 @@ def test_a_partner_on_a_date_was_born_twelve_years_before_it_at_the_latest():
         party = prepared.iloc[position[list(keys).index(key)]]
         assert party["dob_latest_days"] == pytest.approx(_days("2019-05-01") - 12 * 365.25)
         assert party["dob_usual_latest_days"] == pytest.approx(_days("2019-05-01") - 16 * 365.25)
+
+
+def test_records_with_a_repeated_key_are_a_clear_error():
+    records = make_records([{"key": "1", "given": "Amy", "family": "Lee"}, {"key": "2", "given": "Ben"}])
+    records.loc[1, "record_key"] = records.loc[0, "record_key"]
+    with pytest.raises(LinkageError, match="record_key must be unique"):
+        link_records(records)
