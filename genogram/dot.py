@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from genogram.graph import ABUSE, CHILD, PARTNERSHIP, UNKNOWN_PARENT, extra_lines
+from genogram.graph import CHILD, PARTNERSHIP, UNKNOWN_PARENT, abuse_incidents, extra_lines
 from genogram.labels import clean_text, partnership_text, person_label
 from genogram.layout import GenogramLayout, genogram_layout
 from genogram.style import LABEL_GAP, SYMBOL
@@ -318,7 +318,7 @@ def to_dot(G: nx.MultiDiGraph, layout: GenogramLayout | None = None) -> str:
 def _headroom(G: nx.MultiDiGraph, layout: GenogramLayout, row: tuple[str, ...]) -> float:
     """Points needed above a row for abuse arcs and brackets between non-adjacent partners."""
     here = set(row)
-    arcs = sum(1 for a, b, k in G.edges(keys=True) if k == ABUSE and a in here and b in here)
+    arcs = len({frozenset(pair) for pair in abuse_incidents(G) if set(pair) <= here})  # both ways: one arc
     brackets = 0
     for u in row:
         if G.nodes[u]["kind"] == PARTNERSHIP and all(p in here for p in G.nodes[u]["partners"]):
@@ -367,11 +367,7 @@ def _abuse_edges(G: nx.MultiDiGraph, layout: GenogramLayout, names: DotNames) ->
     the incidents against each person as its head and tail labels."""
     out = []
     where = {n: (layout.generation[n], layout.index(n)) for n in names.node}
-    incidents = {
-        (a, b): d["incidents"]
-        for a, b, key, d in G.edges(keys=True, data=True)
-        if key == ABUSE and d["kind"] == ABUSE
-    }
+    incidents = abuse_incidents(G)
     for a, b in sorted(incidents):
         both_ways = (b, a) in incidents
         if both_ways and b < a:

@@ -49,7 +49,16 @@ from reportlab.lib import colors
 from genogram._io import write_atomic
 from genogram.dot import ARC_STEP, BRACKET_STEP, DotNames, dot_names
 from genogram.errors import RenderError
-from genogram.graph import ABUSE, CHILD, PARTNERSHIP, UNKNOWN_PARENT, Badge, anchors_of, extra_lines
+from genogram.graph import (
+    ABUSE,
+    CHILD,
+    PARTNERSHIP,
+    UNKNOWN_PARENT,
+    Badge,
+    abuse_incidents,
+    anchors_of,
+    extra_lines,
+)
 from genogram.labels import PersonLabel, badge_width, clean_text, partnership_text, person_label, wrap
 from genogram.layout import GenogramLayout, genogram_layout
 from genogram.style import (
@@ -631,15 +640,6 @@ def _draw_children(
             )
 
 
-def _abuse_incidents(G: nx.MultiDiGraph) -> dict[tuple[str, str], int]:
-    """Recorded incidents per (suspect, victim)."""
-    return {
-        (a, b): d["incidents"]
-        for a, b, key, d in G.edges(keys=True, data=True)
-        if key == ABUSE and d["kind"] == ABUSE
-    }
-
-
 def _incidents_text(n: int) -> str:
     return f"{n} recorded incident" + ("s" if n != 1 else "")
 
@@ -651,7 +651,7 @@ def _draw_abuse(
     people is one arrow with a head at each end, the incidents against each person by their
     head (two arrows over one pair drew their labels over each other)."""
     arcs: dict[int, int] = defaultdict(int)
-    incidents = _abuse_incidents(G)
+    incidents = abuse_incidents(G)
     for a, b in sorted(incidents):
         both_ways = (b, a) in incidents
         if both_ways and b < a:
@@ -800,7 +800,7 @@ def _used(G: nx.MultiDiGraph | None) -> set[str]:
             used.add(f"child:{d['child_type']}")
         elif d["kind"] == ABUSE:
             used.add("abuse")
-    incidents = _abuse_incidents(G)
+    incidents = abuse_incidents(G)
     if any((b, a) in incidents for a, b in incidents):
         used.add("abuse:both_ways")
     return used

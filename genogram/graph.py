@@ -48,6 +48,7 @@ __all__ = [
     "PERSON_ATTRIBUTES",
     "UNKNOWN_PARENT",
     "Badge",
+    "abuse_incidents",
     "anchors_of",
     "extra_lines",
     "family_graph",
@@ -614,6 +615,15 @@ def anchors_of(G: nx.MultiDiGraph, child: str) -> list[tuple[str, str, bool]]:
         if d["kind"] == CHILD
     ]
     return sorted(lines, key=lambda t: (not t[2], t[0]))
+
+
+def abuse_incidents(G: nx.MultiDiGraph) -> dict[tuple[str, str], int]:
+    """Recorded incidents per (person recorded as suspect, person recorded as victim)."""
+    return {
+        (a, b): d["incidents"]
+        for a, b, key, d in G.edges(keys=True, data=True)
+        if key == ABUSE and d["kind"] == ABUSE
+    }
 
 
 def extra_lines(G: nx.MultiDiGraph, child: str) -> list[tuple[str, str]]:
