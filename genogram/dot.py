@@ -29,8 +29,8 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from genogram.graph import CHILD, PARTNERSHIP, UNKNOWN_PARENT, abuse_incidents, extra_lines
-from genogram.labels import clean_text, partnership_text, person_label
+from genogram.graph import CHILD, PARTNERSHIP, UNKNOWN_PARENT, abuse_arrows, extra_lines
+from genogram.labels import clean_text, incidents_text, partnership_text, person_label
 from genogram.layout import GenogramLayout, genogram_layout
 from genogram.style import LABEL_GAP, SYMBOL
 
@@ -318,7 +318,7 @@ def to_dot(G: nx.MultiDiGraph, layout: GenogramLayout | None = None) -> str:
 def _headroom(G: nx.MultiDiGraph, layout: GenogramLayout, row: tuple[str, ...]) -> float:
     """Points needed above a row for abuse arcs and brackets between non-adjacent partners."""
     here = set(row)
-    arcs = len({frozenset(pair) for pair in abuse_incidents(G) if set(pair) <= here})  # both ways: one arc
+    arcs = sum(1 for arrow in abuse_arrows(G) if {arrow.suspect, arrow.victim} <= here)
     brackets = 0
     for u in row:
         if G.nodes[u]["kind"] == PARTNERSHIP and all(p in here for p in G.nodes[u]["partners"]):
@@ -367,23 +367,20 @@ def _abuse_edges(G: nx.MultiDiGraph, layout: GenogramLayout, names: DotNames) ->
     the incidents against each person as its head and tail labels."""
     out = []
     where = {n: (layout.generation[n], layout.index(n)) for n in names.node}
-    incidents = abuse_incidents(G)
-    for a, b in sorted(incidents):
-        both_ways = (b, a) in incidents
-        if both_ways and b < a:
-            continue  # drawn with the other direction
+    for arrow in abuse_arrows(G):
+        a, b = arrow.suspect, arrow.victim
         forward = where[a] <= where[b]
         tail, head = (a, b) if forward else (b, a)
-        n = incidents[a, b]
         labels: dict[str, object] = {}
-        if both_ways:
+        if arrow.back:
             text = "recorded both ways"
+            against = {b: arrow.incidents, a: arrow.back}
             labels = {
-                "headlabel": dot_string(str(incidents[tail, head])),
-                "taillabel": dot_string(str(incidents[head, tail])),
+                "headlabel": dot_string(str(against[head])),
+                "taillabel": dot_string(str(against[tail])),
             }
         else:
-            text = f"{n} recorded incident" + ("s" if n != 1 else "")
+            text = incidents_text(arrow.incidents)
         out.append(
             f"  {names.node[tail]} -> {names.node[head]}"
             + _attrs(
@@ -392,7 +389,7 @@ def _abuse_edges(G: nx.MultiDiGraph, layout: GenogramLayout, names: DotNames) ->
                 fontcolor=f'"{_ABUSE_COLOUR}"',
                 penwidth="1.6",
                 style="bold",
-                dir="both" if both_ways else "forward" if forward else "back",
+                dir="both" if arrow.back else "forward" if forward else "back",
                 arrowhead="normal",
                 arrowtail="normal",
                 xlabel=dot_string(text),

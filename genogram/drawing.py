@@ -55,11 +55,19 @@ from genogram.graph import (
     PARTNERSHIP,
     UNKNOWN_PARENT,
     Badge,
-    abuse_incidents,
+    abuse_arrows,
     anchors_of,
     extra_lines,
 )
-from genogram.labels import PersonLabel, badge_width, clean_text, partnership_text, person_label, wrap
+from genogram.labels import (
+    PersonLabel,
+    badge_width,
+    clean_text,
+    incidents_text,
+    partnership_text,
+    person_label,
+    wrap,
+)
 from genogram.layout import GenogramLayout, genogram_layout
 from genogram.style import (
     ABUSE_COLOUR,
@@ -640,10 +648,6 @@ def _draw_children(
             )
 
 
-def _incidents_text(n: int) -> str:
-    return f"{n} recorded incident" + ("s" if n != 1 else "")
-
-
 def _draw_abuse(
     G: nx.MultiDiGraph, layout: GenogramLayout, people: Mapping[str, _Person], scene: _Scene
 ) -> None:
@@ -651,13 +655,10 @@ def _draw_abuse(
     people is one arrow with a head at each end, the incidents against each person by their
     head (two arrows over one pair drew their labels over each other)."""
     arcs: dict[int, int] = defaultdict(int)
-    incidents = abuse_incidents(G)
-    for a, b in sorted(incidents):
-        both_ways = (b, a) in incidents
-        if both_ways and b < a:
-            continue  # drawn with the other direction
+    for arrow in abuse_arrows(G):
+        a, b = arrow.suspect, arrow.victim
         pa, pb = people[a], people[b]
-        text = "recorded both ways" if both_ways else _incidents_text(incidents[a, b])
+        text = "recorded both ways" if arrow.back else incidents_text(arrow.incidents)
         if layout.generation[a] == layout.generation[b]:
             g = layout.generation[a]
             arcs[g] += 1
@@ -676,11 +677,11 @@ def _draw_abuse(
             label_at = ((start[0] + end[0]) / 2 + 4, (start[1] + end[1]) / 2 + 2)
         scene.add(PolyLine(_zigzag(points), strokeColor=ABUSE_COLOUR, strokeWidth=1.2, fillColor=None))
         scene.add(_arrowhead(points[-1], points[-2], ABUSE_COLOUR))
-        if both_ways:
+        if arrow.back:
             scene.add(_arrowhead(points[0], points[1], ABUSE_COLOUR))
             for tip, before, n in (
-                (points[-1], points[-2], incidents[a, b]),
-                (points[0], points[1], incidents[b, a]),
+                (points[-1], points[-2], arrow.incidents),
+                (points[0], points[1], arrow.back),
             ):
                 side = 1 if tip[0] >= before[0] else -1  # outside the arc, beside the head
                 at = (tip[0] + side * 5.5, tip[1] + 3)
@@ -800,8 +801,7 @@ def _used(G: nx.MultiDiGraph | None) -> set[str]:
             used.add(f"child:{d['child_type']}")
         elif d["kind"] == ABUSE:
             used.add("abuse")
-    incidents = abuse_incidents(G)
-    if any((b, a) in incidents for a, b in incidents):
+    if any(arrow.back for arrow in abuse_arrows(G)):
         used.add("abuse:both_ways")
     return used
 

@@ -47,8 +47,9 @@ __all__ = [
     "PERSON",
     "PERSON_ATTRIBUTES",
     "UNKNOWN_PARENT",
+    "AbuseArrow",
     "Badge",
-    "abuse_incidents",
+    "abuse_arrows",
     "anchors_of",
     "extra_lines",
     "family_graph",
@@ -617,13 +618,28 @@ def anchors_of(G: nx.MultiDiGraph, child: str) -> list[tuple[str, str, bool]]:
     return sorted(lines, key=lambda t: (not t[2], t[0]))
 
 
-def abuse_incidents(G: nx.MultiDiGraph) -> dict[tuple[str, str], int]:
-    """Recorded incidents per (person recorded as suspect, person recorded as victim)."""
-    return {
+class AbuseArrow(NamedTuple):
+    """One arrow of recorded abuse: ``incidents`` with ``suspect`` recorded against ``victim``,
+    and ``back`` the other way round (0: recorded one way only; else one arrow, two heads)."""
+
+    suspect: str
+    victim: str
+    incidents: int
+    back: int
+
+
+def abuse_arrows(G: nx.MultiDiGraph) -> list[AbuseArrow]:
+    """The arrows of recorded abuse to draw, in a fixed order: one per pair of people."""
+    incidents = {
         (a, b): d["incidents"]
         for a, b, key, d in G.edges(keys=True, data=True)
         if key == ABUSE and d["kind"] == ABUSE
     }
+    return [
+        AbuseArrow(a, b, n, incidents.get((b, a), 0))
+        for (a, b), n in sorted(incidents.items())
+        if not ((b, a) in incidents and b < a)  # both ways: drawn once, from the first
+    ]
 
 
 def extra_lines(G: nx.MultiDiGraph, child: str) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ __all__ = [
     "PersonLabel",
     "badge_width",
     "clean_text",
+    "incidents_text",
     "partnership_text",
     "person_label",
     "wrap",
@@ -221,6 +222,11 @@ def person_label(attrs: Mapping[str, Any], *, badges: bool = True) -> PersonLabe
         width=max(text_w, badge_w, SYMBOL) + 4.0,
         height=height + 2.0,
     )
+
+
+def incidents_text(n: int) -> str:
+    """``1 recorded incident``, ``3 recorded incidents``."""
+    return f"{n} recorded incident" + ("s" if n != 1 else "")
 
 
 def partnership_text(attrs: Mapping[str, Any]) -> str:
