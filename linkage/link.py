@@ -212,10 +212,6 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> AgeBounds
     usual = pd.Series(kind).map(_USUAL_GENERATION_YEARS)
     usual_young = usual.str[0].to_numpy(dtype=float) * year
     usual_old = usual.str[1].to_numpy(dtype=float) * year
-    # the parent was born by the child's birth less the youngest gap, and not before it less
-    # the oldest; the child, between the parent's birth plus each
-    kinds = pd.DataFrame({"parent": parent, "child": child})
-    by_parent, by_child = kinds["parent"].to_numpy(), kinds["child"].to_numpy()
 
     def tightest(parts: list[pd.Series], latest: bool) -> pd.Series:
         joined = pd.concat(parts).groupby(level=0)
@@ -227,17 +223,19 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> AgeBounds
 
     def window(young: np.ndarray, old: np.ndarray, adult_years: float) -> tuple[pd.Series, pd.Series]:
         """Latest and earliest date of birth per record, for parents ``young`` to ``old``
-        (days) older than their children and partners at least ``adult_years`` old."""
+        (days) older than their children and partners at least ``adult_years`` old: a parent
+        born by the child's birth less ``young`` and not before it less ``old``; a child
+        between the parent's birth plus each."""
         latest = tightest(
             [
-                per(by_parent, days[child] - young, True),
-                per(by_child, days[parent] + old, True),
+                per(parent, days[child] - young, True),
+                per(child, days[parent] + old, True),
                 _adult_latest(stated, where, adult_years),
             ],
             latest=True,
         )
         earliest = tightest(
-            [per(by_parent, days[child] - old, False), per(by_child, days[parent] + young, False)],
+            [per(parent, days[child] - old, False), per(child, days[parent] + young, False)],
             latest=False,
         )
         return latest, earliest

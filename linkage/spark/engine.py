@@ -336,15 +336,13 @@ def _relational_pass(
     parents = rel.select("pos")
     pl = F.broadcast(parents.select(F.col("pos").alias("l"), F.lit(True).alias("_pl")))
     pr = F.broadcast(parents.select(F.col("pos").alias("r"), F.lit(True).alias("_pr")))
-    flagged = graded.join(pl, on="l", how="left").join(pr, on="r", how="left")
+
+    def flagged(pairs: DataFrame) -> DataFrame:
+        return pairs.join(pl, on="l", how="left").join(pr, on="r", how="left")
+
     either = F.coalesce(F.col("_pl"), F.lit(False)) | F.coalesce(F.col("_pr"), F.lit(False))
-    unchanged = flagged.where(~either).select(*graded.columns)
-    affected = (
-        candidates.join(pl, on="l", how="left")
-        .join(pr, on="r", how="left")
-        .where(F.coalesce(F.col("_pl"), F.lit(False)) | F.coalesce(F.col("_pr"), F.lit(False)))
-        .select(*KEY_COLUMNS, "enumerated")
-    )
+    unchanged = flagged(graded).where(~either).select(*graded.columns)
+    affected = flagged(candidates).where(either).select(*KEY_COLUMNS, "enumerated")
     extra = _extra_pairs(run.spark, scorer, settings, rule).join(
         affected.select("l", "r"), on=["l", "r"], how="left_anti"
     )
