@@ -21,10 +21,10 @@ kinlink therefore treats pairs in a shared household context apart from all othe
   pairs, which no blocking rule has filtered on a person field, so the estimates are not
   biased by blocking.
 * **Everything else** (``R``) is classic Fellegi–Sunter over all pairs of records: u from
-  random record pairs, m of the person comparisons from the household EM, m of the family
-  name and location by EM on the candidate pairs, and the prior ``lambda_R`` as the share of
-  all R pairs expected to match (a fixed point over the candidate pairs), with
-  term-frequency adjustments for names.
+  random record pairs, m of the person comparisons from the household EM, and m of the
+  family name and location with the prior ``lambda_R`` by one EM over all R pairs (the
+  pairs no rule made candidates taken as no match), with term-frequency adjustments for
+  names.
 
 EM runs on counts of distinct comparison patterns, so training cost does not grow with
 the number of pairs.
@@ -62,8 +62,8 @@ STRATUM_LABELS = {
 _FLOOR = 1e-9
 #: Pseudo-count (in pairs) added to every level when m is estimated by EM.
 M_PSEUDO_PAIRS = 0.5
-#: A level that EM expects fewer matching pairs at than this is not estimated: its m is set
-#: to its u, so it weighs nothing either way instead of a veto or a windfall.
+#: A level that EM expects fewer matching pairs at than this is not fully estimated: its
+#: weight is scaled down in proportion, to nothing at none (see :func:`_neutral_unseen`).
 MIN_LEVEL_MATCHES = 2.0
 
 
@@ -130,24 +130,31 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 
 def _neutral_unseen(m: np.ndarray, expected: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """m with every agreement level seen at fewer than MIN_LEVEL_MATCHES expected matches set to its u.
+    """m with every agreement level seen at fewer than MIN_LEVEL_MATCHES expected matches
+    drawn towards its u.
 
     EM cannot estimate m at an agreement level (a former family name, names swapped with a
     typo) that barely occurs among the matches; left alone, m falls to the floor (a veto of
     15 bits and more against a marriage name change) or, with pseudo-counts, sits far above
-    u (a windfall for an initial). Such a level is made neutral (weight 0); the others keep
-    their shares of the rest. The last level of every comparison is its disagreement: one
-    never seen among matches keeps its small m, which is what the data says.
+    u (a windfall for an initial). Such a level's weight log2(m/u) is scaled by its expected
+    matches over MIN_LEVEL_MATCHES: none weighs nothing, and there is no step at the bar (a
+    step once moved "same year of birth only" from -8 bits to 0 when its expected matches
+    went from 2.01 to 1.99). The others keep their shares of the rest. The last level of
+    every comparison is its disagreement: one never seen among matches keeps its small m,
+    which is what the data says.
     """
     m = np.asarray(m, dtype=float).copy()
-    unseen = np.asarray(expected, dtype=float) < MIN_LEVEL_MATCHES
-    unseen[0] = unseen[-1] = False
-    if not unseen.any():
+    expected = np.asarray(expected, dtype=float)
+    thin = expected < MIN_LEVEL_MATCHES
+    thin[0] = thin[-1] = False
+    if not thin.any():
         return m
-    seen = ~unseen
+    seen = ~thin
     seen[0] = False
-    m[unseen] = np.asarray(u, dtype=float)[unseen]
-    rest = 1.0 - m[unseen].sum()
+    u_thin = np.asarray(u, dtype=float)[thin]
+    share = np.maximum(expected[thin], 0.0) / MIN_LEVEL_MATCHES
+    m[thin] = u_thin * (np.maximum(m[thin], _FLOOR) / u_thin) ** share
+    rest = 1.0 - m[thin].sum()
     m[seen] = m[seen] / m[seen].sum() * rest
     return m
 
@@ -344,17 +351,22 @@ def fit_rest(
     tf_weight: np.ndarray,
     rest_pairs: float,
     *,
-    max_iterations: int = 100,
-    tolerance: float = 1e-6,
+    max_iterations: int = 200,
+    tolerance: float = 1e-7,
     excused: tuple[int, np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], float]:
     """m of the context comparisons and the prior of R.
 
     ``patterns`` are the candidate pairs of R with levels (person..., context...); their
     ``person_weight`` (log2 m/u of the person comparisons, from the household EM) and
-    ``tf_weight`` (per pattern) are fixed. EM on the candidate pairs estimates the context
-    m; the prior is then the share of *all* ``rest_pairs`` R pairs that the candidate
-    pairs are expected to match (a fixed point), as the u-probabilities come from all pairs.
+    ``tf_weight`` (per pattern) are fixed. EM over *all* ``rest_pairs`` R pairs, as the
+    u-probabilities come from all pairs: the pairs no rule made candidates are taken as no
+    match, so the prior is the expected matches among the candidates over all R pairs.
+
+    An EM over the candidates alone, with a prior of its own, is inconsistent with those u:
+    blocked on names, the candidates share family names and places far more often than
+    random pairs do, and at a million records it took 42 % of them for matches, leaving the
+    location's m equal to its u (no evidence) where the truth is 4 bits apart.
     """
     levels, counts = patterns.levels, patterns.counts
     k_person = len(person_weight)
@@ -364,19 +376,20 @@ def fit_rest(
     fixed += tf_weight * np.log(2)
     m = [_initial_m(n) for n in context_levels]
     uc = [np.asarray(u, float) for u in u_context]
-    lam = 0.5
+    all_pairs = max(rest_pairs, float(counts.sum()), 1.0)
+    lam = float(np.clip(counts.sum() / all_pairs * 0.5, 1e-12, 0.5))
+    cp = counts * 0.0
     for _ in range(max_iterations):
         logit = np.log(lam) - np.log1p(-lam) + fixed
         for j in range(len(context_levels)):
-            lv = levels[:, k_person + j]
-            logit += _context_log_ratio(m[j], uc[j], lv, excused, j)
+            logit += _context_log_ratio(m[j], uc[j], levels[:, k_person + j], excused, j)
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
         cp = counts * p
         new_m = [
             _normalise(np.bincount(levels[:, k_person + j], weights=cp, minlength=n))
             for j, n in enumerate(context_levels)
         ]
-        lam = float(np.clip(cp.sum() / max(counts.sum(), 1.0), 1e-6, 1 - 1e-6))
+        lam = float(np.clip(cp.sum() / all_pairs, 1e-12, 0.5))
         delta = max(float(np.max(np.abs(a - b))) for a, b in zip(new_m, m, strict=True)) if m else 0.0
         m = new_m
         if delta < tolerance:
@@ -385,16 +398,15 @@ def fit_rest(
         _neutral_unseen(m[j], np.bincount(levels[:, k_person + j], weights=cp, minlength=n), uc[j])
         for j, n in enumerate(context_levels)
     ]
-    # prior over all R pairs: fixed point lam = E[matches among candidates] / all R pairs
+    # the prior again, with the m the data can estimate (a fixed point)
     base = fixed.copy()
     for j, _n in enumerate(context_levels):
         base += _context_log_ratio(m[j], uc[j], levels[:, k_person + j], excused, j)
-    lam_rest = float(np.clip(counts.sum() / max(rest_pairs, 1.0) * 0.5, 1e-12, 0.5))
     for _ in range(200):
-        p = 1.0 / (1.0 + np.exp(-np.clip(np.log(lam_rest) - np.log1p(-lam_rest) + base, -700, 700)))
-        new = float(np.clip((counts * p).sum() / max(rest_pairs, 1.0), 1e-12, 0.5))
-        if abs(new - lam_rest) <= 1e-6 * lam_rest:
-            lam_rest = new
+        p = 1.0 / (1.0 + np.exp(-np.clip(np.log(lam) - np.log1p(-lam) + base, -700, 700)))
+        new = float(np.clip((counts * p).sum() / all_pairs, 1e-12, 0.5))
+        if abs(new - lam) <= 1e-6 * lam:
+            lam = new
             break
-        lam_rest = new
-    return m, lam_rest
+        lam = new
+    return m, lam

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.model import fit_household_em, fit_rest, pattern_counts
+from linkage.model import PatternCounts, fit_household_em, fit_rest, pattern_counts
 
 
 def _pairs(rows: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -27,9 +27,29 @@ def test_an_agreement_level_no_match_shows_is_neutral_not_a_veto_or_a_windfall()
         pattern_counts(strata, levels), N_LEVELS, U_RANDOM
     )
     weight_rare = np.log2(m[1][2] / U_RANDOM[1][2])
-    assert abs(weight_rare) < 1e-9
+    assert abs(weight_rare) < 0.01
     assert m[1][1] > 0.95  # the matches' own level keeps its share
     assert abs(m[1][1:].sum() - 1.0) < 1e-9
+
+
+def _rare_level_weight(matches_there: float) -> float:
+    """The weight of B's rare agreement level when ``matches_there`` matching pairs show it."""
+    patterns = PatternCounts(
+        strata=np.zeros(3, dtype=np.int64),
+        levels=np.array([[1, 1], [2, 3], [1, 2]], dtype=np.int8),
+        counts=np.array([400.0, 400.0, matches_there]),
+        inverse=np.zeros(0, dtype=np.int64),
+    )
+    m, *_ = fit_household_em(patterns, N_LEVELS, U_RANDOM)
+    return float(np.log2(m[1][2] / U_RANDOM[1][2]))
+
+
+def test_a_level_seen_at_few_matches_weighs_in_proportion_with_no_step_at_the_bar():
+    weights = [_rare_level_weight(n) for n in (0.0, 0.5, 1.99, 2.01, 4.0)]
+    assert abs(weights[0]) < 0.01  # no match there: no weight
+    assert weights == sorted(weights)  # more matches seen there, more weight
+    assert weights[1] < weights[-1] / 3  # a quarter of the bar: a fraction of the weight
+    assert weights[3] - weights[2] < 0.1  # no step either side of MIN_LEVEL_MATCHES
 
 
 def test_a_disagreement_no_match_shows_keeps_its_small_m():
@@ -46,7 +66,7 @@ def test_a_context_level_unseen_among_matches_is_neutral_in_the_rest():
     m_context, _lam = fit_rest(
         patterns, person_weight, [4], [U_RANDOM[1]], np.zeros(len(patterns.counts)), rest_pairs=1e6
     )
-    assert abs(np.log2(m_context[0][2] / U_RANDOM[1][2])) < 1e-9
+    assert abs(np.log2(m_context[0][2] / U_RANDOM[1][2])) < 0.01
 
 
 def test_an_excused_context_disagreement_does_not_count_against_its_patterns_in_training():
