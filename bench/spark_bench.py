@@ -409,7 +409,7 @@ def blocking_check(dataset: _datasets.Dataset, settings_path: Path | None) -> di
 
     from linkage import LinkageSettings
     from linkage.blocking import block
-    from linkage.link import prepare_for_linkage
+    from linkage.link import prepare_for_linkage, with_nicknames
     from linkage.scorer import household_rules
 
     settings = LinkageSettings.load(settings_path)
@@ -417,6 +417,7 @@ def blocking_check(dataset: _datasets.Dataset, settings_path: Path | None) -> di
     stated_path = folder / "workspace" / "stated_relationships.parquet"
     stated = pd.read_parquet(stated_path) if stated_path.exists() else None
     prepared, position, keys = prepare_for_linkage(pd.read_parquet(dataset.records_path), stated)
+    with_nicknames(prepared, settings)
     truth = pd.read_parquet(dataset.truth_path).set_index("record_key")["person_id"]
     owner = pd.DataFrame({"pos": position, "person": pd.Series(keys).map(truth).to_numpy()})
     owner = owner.dropna().drop_duplicates("pos")  # a distinct record's first record decides

@@ -29,6 +29,7 @@ from ingest.errors import SettingsError
 from linkage.arrays import member, sorted_unique
 
 __all__ = [
+    "RELATIONAL_COMPARISONS",
     "Comparison",
     "Level",
     "PairView",
@@ -441,6 +442,19 @@ class AnyExactLevel(Level):
         for col in self.columns:
             out |= v.equal(col)
         return out
+
+
+@dataclass(frozen=True)
+class SamePropertyLevel(Level):
+    """The same UPRN or address line; or the same house number and street (``address_key``)
+    with no postcode that disagrees. A street or block name recurs across a town ("FLAT 36
+    PARK POINT" in two postcodes), so the number and street alone do not name a property."""
+
+    kind: ClassVar[str] = "same_property"
+
+    def applies(self, v: PairView) -> np.ndarray:
+        postcode_allows = v.equal("postcode") | v.null("postcode")
+        return v.equal("uprn") | v.equal("address") | (v.equal("address_key") & postcode_allows)
 
 
 @dataclass(frozen=True)
@@ -913,10 +927,7 @@ def location() -> Comparison:
         "location",
         (
             NullLevel("no address or postcode", columns=("postcode", "address", "uprn")),
-            AnyExactLevel(
-                "same property (UPRN, address, or house number and street)",
-                columns=("uprn", "address", "address_key"),
-            ),
+            SamePropertyLevel("same property (UPRN, address, or house number and street in one postcode)"),
             ExactLevel("same postcode", column="postcode"),
             ExactLevel("same postcode sector", column="sector"),
             ExactLevel("same postcode district", column="district"),
@@ -979,11 +990,17 @@ def identifier(column: str, name: str | None = None) -> Comparison:
     )
 
 
+#: Comparisons that read the relational columns (the stated children of a first clustering's
+#: people): graded again in the second pass.
+RELATIONAL_COMPARISONS = frozenset({"shared_child", "child_at_home"})
+
+
 def shared_child() -> Comparison:
     """Relational evidence: both records stated (by any source) as the mother, or both as the
-    father, of one person; or both as a parent or carer of one person; or as parents of
-    different people recorded at one address (a mother's baby in health and her older child
-    at school). The people are those of a first clustering; before it, and for records no
+    father, of one person; or both as a parent or carer of one person; or both as the mother
+    (or the father) of different people recorded at one address (a mother's baby in health
+    and her older child at school); or as parents of different people recorded at one
+    address. The people are those of a first clustering; before it, and for records no
     source states a child of, no evidence."""
     return Comparison(
         "shared_child",
@@ -991,6 +1008,9 @@ def shared_child() -> Comparison:
             EmptyListLevel("no stated children on one side", column="children_any"),
             SharedItemLevel("same parent role (mother or father) of one person", column="children_role"),
             SharedItemLevel("parent or carer of one person", column="children_any"),
+            SharedItemLevel(
+                "same parent role of different people recorded at one address", column="children_role_homes"
+            ),
             SharedItemLevel("parents of different people recorded at one address", column="children_homes"),
             ElseLevel("parents of different people"),
         ),

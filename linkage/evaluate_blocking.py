@@ -20,7 +20,7 @@ import pandas as pd
 
 from ingest.schema import RECORDS
 from linkage.blocking import block
-from linkage.link import prepare_for_linkage
+from linkage.link import prepare_for_linkage, with_nicknames
 from linkage.scorer import household_rules
 from linkage.settings import LinkageSettings
 
@@ -64,6 +64,7 @@ def blocking_completeness(
     if absent:
         records = records.assign(**{c: None for c in absent})
     prepared, position, keys = prepare_for_linkage(records, stated_relationships)
+    with_nicknames(prepared, settings)
     rules = [*household_rules(settings.household_block_size), *settings.rules]
     blocked = block(
         prepared, rules, link_type=settings.link_type, max_pairs_per_rule=settings.max_pairs_per_rule

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 
 from linkage.errors import LinkageError
-from linkage.link import add_relational_columns, prepare_for_linkage, uses_relational
+from linkage.link import add_relational_columns, prepare_for_linkage, uses_relational, with_nicknames
 from linkage.model import HOUSEHOLD_STRATA, STRATUM_LABELS
-from linkage.prepare import load_nicknames, nickname_pairs
 from linkage.scorer import PairScorer
 from linkage.scoring import probability
 from linkage.settings import LinkageSettings
@@ -50,7 +49,7 @@ def explain_pair(
     if missing:
         raise LinkageError(f"record key(s) not in the records table: {missing}")
     pair = (np.array([position[where[key_l]]]), np.array([position[where[key_r]]]))
-    nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
+    nicks = with_nicknames(prepared, settings)
     scored = PairScorer(prepared, settings, nicks, settings.parameters).score(*pair)
     stratum = int(scored.graded.strata[0])
     labels = {

@@ -20,7 +20,7 @@ from ingest.schema import RECORDS
 from linkage.arrays import member, sorted_unique
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
-from linkage.comparisons import PairView
+from linkage.comparisons import RELATIONAL_COMPARISONS, PairView
 from linkage.errors import LinkageError
 from linkage.households import MAX_HOUSEHOLD_SIZE
 from linkage.ids import assign_ids
@@ -29,11 +29,11 @@ from linkage.model import (
     ModelParameters,
 )
 from linkage.persons import _lists_by, build_persons
-from linkage.prepare import load_nicknames, nickname_pairs, positional, prepare_records
+from linkage.prepare import load_nicknames, nickname_keys, nickname_pairs, positional, prepare_records
 from linkage.scorer import PairScorer, ScoredPairs, household_rules
 from linkage.scoring import Graded
 from linkage.settings import LinkageSettings
-from linkage.training import fit_parameters, patterns_of
+from linkage.training import fit_parameters, patterns_of, stranger_pairs
 
 __all__ = [
     "LinkInputs",
@@ -42,6 +42,7 @@ __all__ = [
     "link_records",
     "prepare_for_linkage",
     "prepare_inputs",
+    "with_nicknames",
 ]
 
 Progress = Callable[[str], None]
@@ -298,6 +299,14 @@ def prepare_for_linkage(
     )
 
 
+def with_nicknames(prepared: pd.DataFrame, settings: LinkageSettings) -> set[tuple[str, str]]:
+    """The pairs of given names the settings' nickname list makes equivalent; ``prepared``
+    gets (in place) its `given_nickname` blocking key from the same list."""
+    groups = load_nicknames(settings.nicknames) if settings.nicknames is not None else []
+    prepared["given_nickname"] = nickname_keys(prepared["given"], groups)
+    return nickname_pairs(groups)
+
+
 @dataclass(frozen=True)
 class LinkInputs:
     """Records made ready for either engine: the same preparation, whichever runs the pairs."""
@@ -420,10 +429,11 @@ def _train(
     settings: LinkageSettings,
     random_graded: Graded,
     labelled: Graded | None = None,
+    strangers: np.ndarray | None = None,
 ) -> ModelParameters:
     """Fit the model on the graded candidate pairs (see :func:`linkage.training.fit_parameters`)."""
     all_pairs = _all_pairs(scorer.prepared, settings.link_type)
-    return fit_parameters(patterns_of(graded), settings, random_graded, all_pairs, labelled)
+    return fit_parameters(patterns_of(graded), settings, random_graded, all_pairs, labelled, strangers)
 
 
 #: Largest household list (records of one ``household_ref`` in one source's extract)
@@ -483,7 +493,14 @@ def different_people(
     return left, right
 
 
-RELATIONAL_COLUMNS = ("children_role", "children_any", "children_homes", "mother_of", "father_of")
+RELATIONAL_COLUMNS = (
+    "children_role",
+    "children_any",
+    "children_homes",
+    "children_role_homes",
+    "mother_of",
+    "father_of",
+)
 _PARENT_TYPES = {
     "mother",
     "father",
@@ -494,10 +511,6 @@ _PARENT_TYPES = {
     "foster_carer",
     "parental_responsibility",
 }
-
-
-#: Comparisons that read the relational columns: graded again in the second pass.
-RELATIONAL_COMPARISONS = frozenset({"shared_child", "child_at_home"})
 
 
 def uses_relational(settings: LinkageSettings) -> bool:
@@ -516,9 +529,10 @@ def add_relational_columns(
     `children_role` holds "mother:<person>" / "father:<person>" (a `parent` of known sex
     counts as mother or father), `children_any` every "<person>", `children_homes` the
     households (the prepared ``home``) any record of those people gives, leaving out
-    addresses of more than ``MAX_HOUSEHOLD_SIZE`` such people, and
-    `mother_of` / `father_of` the people alone, for the mother-and-father-of-one-child
-    conflict. The people are the clusters ``labels`` of a first pass.
+    addresses of more than ``MAX_HOUSEHOLD_SIZE`` such people, `children_role_homes` those
+    households as "mother:<home>" / "father:<home>", and `mother_of` / `father_of` the
+    people alone, for the mother-and-father-of-one-child conflict. The people are the
+    clusters ``labels`` of a first pass.
     """
     n = len(prepared)
     empty = np.empty(n, dtype=object)
@@ -557,10 +571,12 @@ def add_relational_columns(
 
     prepared["children_any"] = lists(table, table["person"])
     homes = _homes(prepared["home"].to_numpy(dtype=object)[position], labels[position], child_label)
-    with_homes = table[["rep", "person"]].merge(homes, on="person")
+    with_homes = table.merge(homes, on="person")
     prepared["children_homes"] = lists(with_homes, with_homes["home"])
     specific = table[table["role"] != ""]
     prepared["children_role"] = lists(specific, specific["role"] + ":" + specific["person"])
+    role_homes = with_homes[with_homes["role"] != ""]
+    prepared["children_role_homes"] = lists(role_homes, role_homes["role"] + ":" + role_homes["home"])
     mothers = table[table["role"] == "mother"]
     fathers = table[table["role"] == "father"]
     prepared["mother_of"] = lists(mothers, mothers["person"])
@@ -580,12 +596,13 @@ def _homes(home: np.ndarray, person: np.ndarray, children: np.ndarray) -> pd.Dat
 def _shared_child_pairs(
     prepared: pd.DataFrame, left: np.ndarray, right: np.ndarray, link_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of records stated as parents of one person that no blocking rule found."""
-    table = pd.DataFrame({"rep": np.arange(len(prepared)), "person": prepared["children_any"]}).explode(
-        "person"
-    )
-    table = table.dropna()
-    pairs = table.merge(table, on="person")
+    """Pairs of records that no blocking rule found, stated as parents of one person, or
+    as the mother (or the father) of people recorded at one address."""
+    reps = np.arange(len(prepared))
+    people = pd.DataFrame({"rep": reps, "shared": prepared["children_any"]}).explode("shared").dropna()
+    homes = pd.DataFrame({"rep": reps, "shared": prepared["children_role_homes"]}).explode("shared").dropna()
+    table = pd.concat([people, homes.assign(shared="@" + homes["shared"])])
+    pairs = table.merge(table, on="shared")
     pairs = pairs[pairs["rep_x"] < pairs["rep_y"]][["rep_x", "rep_y"]].drop_duplicates()
     a, b = pairs["rep_x"].to_numpy(np.int64), pairs["rep_y"].to_numpy(np.int64)
     if link_type == "link_only":
@@ -667,8 +684,7 @@ def link_records(
     )
     if labels_at is not None and not train:
         raise LinkageError("labelled pairs train a model; they cannot be used with train=False")
-    nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
-    scorer = PairScorer(prepared, settings, nicks)
+    scorer = PairScorer(prepared, settings, with_nicknames(prepared, settings))
     lap("prepare")
 
     say(f"blocking {len(prepared):,} distinct records")
@@ -686,6 +702,7 @@ def link_records(
     rule_names = [r.name for r in rules]
     passes = 2 if uses_relational(settings) and stated_relationships is not None else 1
     random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None
+    strangers: np.ndarray | None = None  # random pairs other evidence says are different people
     graded: Graded | None = None
     clusters: Clusters | None = None
     scored: ScoredPairs | None = None
@@ -712,13 +729,15 @@ def link_records(
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
                 random_pairs = _random_pairs_apart(scorer, random_pairs, clusters.labels)
+                assert scorer.params is not None
+                strangers = stranger_pairs(scorer.params, random_pairs[2])
         lap("compare" if pass_no == 1 else "compare_relational")
 
         if train:
             say("training the model (EM)")
             assert random_pairs is not None
             labelled = _labelled_matches(scorer, labels_at)
-            scorer.params = _train(scorer, graded, settings, random_pairs[2], labelled)
+            scorer.params = _train(scorer, graded, settings, random_pairs[2], labelled, strangers)
         else:
             assert settings.parameters is not None
             scorer.params = dataclasses.replace(settings.parameters)

@@ -12,13 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import jellyfish
+import networkx as nx
 import numpy as np
 import pandas as pd
 import yaml
 
 from linkage.households import address_keys
 
-__all__ = ["PLACEHOLDER_GIVEN_NAMES", "load_nicknames", "nickname_pairs", "positional", "prepare_records"]
+__all__ = [
+    "PLACEHOLDER_GIVEN_NAMES",
+    "load_nicknames",
+    "nickname_keys",
+    "nickname_pairs",
+    "positional",
+    "prepare_records",
+]
 
 # Given names agencies record before a child is named; they say nothing about the person.
 PLACEHOLDER_GIVEN_NAMES = frozenset(
@@ -234,3 +242,17 @@ def nickname_pairs(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
                 if a != b:
                     pairs.add((a, b))
     return pairs
+
+
+def nickname_keys(given: pd.Series, groups: Iterable[Iterable[str]]) -> pd.Series:
+    """A blocking key per given name: one name for all the names the nickname ``groups``
+    join, directly or through a shared nickname (Alex joins Alexander and Alexandra), and
+    null for a name in no group. Bob and Robert get one key; Mia, in no group, none."""
+    graph = nx.Graph()
+    for group in groups:
+        names = list(dict.fromkeys(group))
+        graph.add_nodes_from(names)
+        graph.add_edges_from((names[0], other) for other in names[1:])
+    key = {name: min(component) for component in nx.connected_components(graph) for name in component}
+    keyed = given.map(key).astype(object)
+    return keyed.where(keyed.notna(), None)

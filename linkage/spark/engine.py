@@ -48,10 +48,10 @@ from linkage.link import (
     labelled_positions,
     prepare_inputs,
     uses_relational,
+    with_nicknames,
 )
 from linkage.model import HOUSEHOLD_STRATA
 from linkage.persons import build_persons
-from linkage.prepare import load_nicknames, nickname_pairs
 from linkage.scorer import PairScorer, household_rules
 from linkage.scoring import Graded
 from linkage.settings import LinkageSettings
@@ -76,7 +76,7 @@ from linkage.spark.session import (
     runtime_settings,
 )
 from linkage.spark.training import count_patterns
-from linkage.training import fit_parameters
+from linkage.training import fit_parameters, stranger_pairs
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -620,7 +620,7 @@ def _link(
     )
     if labels_at is not None and not train:
         raise LinkageError("labelled pairs train a model; they cannot be used with train=False")
-    nicks = nickname_pairs(load_nicknames(settings.nicknames)) if settings.nicknames is not None else set()
+    nicks = with_nicknames(prepared, settings)
     scorer = PairScorer(prepared, settings, nicks)
     rules = [*household_rules(settings.household_block_size), *settings.rules]
     columns = needed_columns(settings, [c for c in prepared.columns if c != "record_key"])
@@ -666,6 +666,7 @@ def _link(
     rule_names = [r.name for r in rules]
     passes = 2 if uses_relational(settings) and stated is not None else 1
     random_pairs: tuple[np.ndarray, np.ndarray, Graded] | None = None
+    strangers: np.ndarray | None = None  # random pairs other evidence says are different people
     graded: DataFrame | None = None
     scored: DataFrame | None = None
     clusters: Clusters | None = None
@@ -694,6 +695,8 @@ def _link(
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:
                 random_pairs = _random_pairs_apart(scorer, random_pairs, clusters.labels)
+                assert params is not None
+                strangers = stranger_pairs(params, random_pairs[2])
         lap("compare" if pass_no == 1 else "compare_relational")
 
         if train:
@@ -702,7 +705,7 @@ def _link(
             patterns = count_patterns(graded, settings)
             all_pairs = _all_pairs(prepared, settings.link_type)
             labelled = _labelled_matches(scorer, labels_at)
-            params = fit_parameters(patterns, settings, random_pairs[2], all_pairs, labelled)
+            params = fit_parameters(patterns, settings, random_pairs[2], all_pairs, labelled, strangers)
         else:
             assert settings.parameters is not None
             params = dataclasses.replace(settings.parameters)

@@ -72,3 +72,31 @@ def test_blocks_over_the_size_cap_are_left_out_and_counted():
     assert got.counts.loc[0, "blocks_left_out"] == 1
     assert count_rule_pairs(df, BlockingRule("a", ("a",), max_block_size=4)) == 1
     assert np.all(got.left < got.right)
+
+
+def test_the_default_rules_pair_a_nickname_after_a_house_move_with_no_date_of_birth():
+    from linkage.link import with_nicknames
+    from linkage.prepare import prepare_records
+    from linkage.settings import LinkageSettings
+
+    from .conftest import make_records
+
+    records = make_records(
+        [
+            {"source": "school", "key": "contact", "given": "Bob", "family": "Lee", "postcode": "BD7 1AA"},
+            {
+                "source": "housing",
+                "key": "tenant",
+                "given": "Robert",
+                "family": "Lee",
+                "dob": "1984-03-02",
+                "postcode": "LS6 2BB",
+            },
+        ]
+    )
+    settings = LinkageSettings.load()
+    prepared = prepare_records(records)
+    with_nicknames(prepared, settings)
+    got = block(prepared, settings.rules)
+    assert list(zip(got.left, got.right, strict=True)) == [(0, 1)]
+    assert got.counts.set_index("rule").loc["nickname_and_family_sound", "new_pairs"] == 1

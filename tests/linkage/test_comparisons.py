@@ -293,7 +293,21 @@ CASES = [
         "comparison": "location",
         "left": {"uprn": "100023", "postcode": "AB1 2DX"},
         "right": {"uprn": "100023", "postcode": "AB1 2DY"},
-        "label": "same property (UPRN, address, or house number and street)",
+        "label": "same property (UPRN, address, or house number and street in one postcode)",
+    },
+    {
+        "description": "same house number and street, one postcode missing",
+        "comparison": "location",
+        "left": {"address": "12 ACACIA ROAD BRADLEY", "postcode": "AB1 2DX"},
+        "right": {"address": "12 ACACIA ROAD"},
+        "label": "same property (UPRN, address, or house number and street in one postcode)",
+    },
+    {
+        "description": "same house number and street in two postcodes (a street name a town repeats)",
+        "comparison": "location",
+        "left": {"address": "FLAT 36 PARK POINT 9 ORCHARD ROAD", "postcode": "AB1 2DX"},
+        "right": {"address": "FLAT 36 PARK POINT 17 LAUREL VIEW", "postcode": "AB9 7QQ"},
+        "label": "different",
     },
     {
         "description": "same postcode",
@@ -534,6 +548,24 @@ SHARED_CHILD_CASES = [
             _child("school", "pupil", "P2", address=MILL_LANE),
         ],
         [("a", "baby", "mother"), ("b", "pupil", "mother")],
+        "role_home",
+    ),
+    (
+        "a mother and a father of children at one address",
+        [
+            _child("health", "baby", "P1", address=MILL_LANE),
+            _child("school", "pupil", "P2", address=MILL_LANE),
+        ],
+        [("a", "baby", "mother"), ("b", "pupil", "father")],
+        "home",
+    ),
+    (
+        "a mother and a carer of children at one address",
+        [
+            _child("health", "baby", "P1", address=MILL_LANE),
+            _child("school", "pupil", "P2", address=MILL_LANE),
+        ],
+        [("a", "baby", "mother"), ("b", "pupil", "carer")],
         "home",
     ),
     (
@@ -564,6 +596,7 @@ SHARED_CHILD_LABELS = {
     "null": "no stated children on one side",
     "role": "same parent role (mother or father) of one person",
     "any": "parent or carer of one person",
+    "role_home": "same parent role of different people recorded at one address",
     "home": "parents of different people recorded at one address",
     "different": "parents of different people",
 }

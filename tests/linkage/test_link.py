@@ -136,7 +136,7 @@ def test_a_model_fitted_with_other_levels_is_refused_with_advice(linked, tmp_pat
         )
     path.write_text(json.dumps(saved))
     with pytest.raises(
-        SettingsError, match=r"'shared_child' was fitted with 4 levels but has 5.*train the model again"
+        SettingsError, match=r"'shared_child' was fitted with 5 levels but has 6.*train the model again"
     ):
         LinkageSettings.load(path)
 
