@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "data"
@@ -79,7 +80,18 @@ def prepare(name: str, *, seed: int = 42, people: int | None = None) -> Dataset:
     folder = DATA / f"synthetic-p{people}-s{seed}"
     if not (folder / "dataset.json").exists():
         _build_synthetic(name, folder, people=people, seed=seed)
+    elif _made_by_older_kinlink(folder):
+        print(f"{name}: the cached records lack columns kinlink now writes; building them again", flush=True)
+        _build_synthetic(name, folder, people=people, seed=seed)
     return Dataset.load(folder)
+
+
+def _made_by_older_kinlink(folder: Path) -> bool:
+    """A cached synthetic set whose records lack a canonical column (made before it existed)."""
+    from ingest.schema import RECORDS
+
+    path = folder / "records.parquet"
+    return not path.exists() or not set(RECORDS.names) <= set(pq.read_schema(path).names)
 
 
 # --- FEBRL ---------------------------------------------------------------------------
