@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.schema import RECORDS
 from linkage.arrays import member, sorted_unique
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
-from linkage.comparisons import RELATIONAL_COMPARISONS, PairView
+from linkage.comparisons import RELATIONAL_COMPARISONS
 from linkage.errors import LinkageError
 from linkage.households import MAX_HOUSEHOLD_SIZE
 from linkage.ids import assign_ids
@@ -330,12 +332,18 @@ def prepare_inputs(records: pd.DataFrame, stated_relationships: pd.DataFrame | N
     return LinkInputs(records, prepared, position, keys, (position[apart[0]], position[apart[1]]))
 
 
-def _regrade(scorer: PairScorer, graded: Graded, view: PairView, names: frozenset[str]) -> Graded:
-    """``graded`` with the comparisons in ``names`` graded again on ``view`` (their inputs changed)."""
+def _regrade_relational(scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray) -> Graded:
+    """``graded`` with the relational comparisons graded again, now the records have their
+    stated children. Only pairs with a stated child on either side can change: without one,
+    every relational comparison is at its null level, as the first pass graded it."""
+    listed = scorer.prepared["children_any"].to_numpy(dtype=object)
+    has = np.fromiter((len(x) > 0 for x in listed), dtype=bool, count=len(listed))
+    rows = np.flatnonzero(has[left] | has[right])
+    view = scorer.view(left[rows], right[rows])
     levels = graded.levels.copy()
     for j, comp in enumerate(scorer.settings.comparisons):
-        if comp.name in names:
-            levels[:, j] = comp.grade(view)
+        if comp.name in RELATIONAL_COMPARISONS:
+            levels[rows, j] = comp.grade(view)
     return Graded(levels, graded.context_levels, graded.strata)
 
 
@@ -410,7 +418,7 @@ def _random_pairs_apart(
     ra, rb, rg = random_pairs
     apart = labels[ra] != labels[rb]
     ra, rb, rg = ra[apart], rb[apart], _subset(rg, apart)
-    return ra, rb, _regrade(scorer, rg, scorer.view(ra, rb), RELATIONAL_COMPARISONS)
+    return ra, rb, _regrade_relational(scorer, rg, ra, rb)
 
 
 def _labelled_matches(
@@ -557,12 +565,16 @@ def add_relational_columns(
     table = pd.DataFrame({"rep": parent_rep, "person": child_person, "role": role})
 
     def lists(frame: pd.DataFrame, values: pd.Series) -> np.ndarray:
-        """Each record's distinct values, sorted (one integer sort, not a sort of text)."""
+        """Each record's distinct values, sorted (one integer sort; the text sorted once, by Arrow)."""
         out = np.empty(n, dtype=object)
         out.fill([])
-        codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=True)
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
         if len(uniques) == 0:
             return out
+        order = pc.array_sort_indices(pa.array(uniques, type=pa.string())).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes, uniques = rank[codes], uniques[order]
         width = np.int64(len(uniques))
         key = sorted_unique(frame["rep"].to_numpy(dtype=np.int64) * width + codes)
         grouped = _lists_by(key // width, np.asarray(uniques, dtype=object)[key % width])
@@ -722,9 +734,9 @@ def link_records(
             scorer.forget(RELATIONAL_COLUMNS)
             extra_l, extra_r = _shared_child_pairs(prepared, left, right, settings.link_type)
             extra = scorer.grade(scorer.view(extra_l, extra_r))
+            graded = _concat(_regrade_relational(scorer, graded, left, right), extra)
             left, right = np.r_[left, extra_l], np.r_[right, extra_r]
             view = scorer.view(left, right)
-            graded = _regrade(scorer, _concat(graded, extra), view, RELATIONAL_COMPARISONS)
             rule = np.r_[rule, np.full(len(extra_l), len(rule_names), dtype=rule.dtype)]
             rule_names = [*rule_names, "shared_child"]
             if random_pairs is not None:

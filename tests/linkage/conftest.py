@@ -6,11 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ingest.schema import RECORDS
 from ingest.standardise import standardise_name, standardise_postcode
+from linkage.model import ModelParameters
 
 
 def make_records(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -75,3 +77,23 @@ def make_stated(rows: Sequence[tuple[str, str, str]]) -> pd.DataFrame:
 @pytest.fixture
 def records_of():
     return make_records
+
+
+def small_model(given_different_m: float = 0.1) -> ModelParameters:
+    """Fitted parameters of a two-comparison model, for weight arithmetic.
+
+    Person comparisons: given_name (missing, exact, different), shared_child (no stated
+    children, same parent role, parent or carer, parents of different people); context:
+    family_name (missing, exact, different).
+    """
+    return ModelParameters(
+        comparisons=["given_name", "shared_child"],
+        context=["family_name"],
+        m=[np.array([1.0, 0.9, given_different_m]), np.array([1.0, 0.87, 0.001, 0.129])],
+        u_random=[np.array([1.0, 0.01, 0.99]), np.array([1.0, 0.001, 0.001, 0.998])],
+        lam=np.array([0.25, 0.06, 0.07]),
+        u=[np.tile([1.0, 0.01, 0.99], (3, 1)), np.tile([1.0, 0.001, 0.001, 0.998], (3, 1))],
+        m_context=[np.array([1.0, 0.95, 0.05])],
+        u_context=[np.array([1.0, 0.01, 0.99])],
+        lam_rest=0.0003,
+    )

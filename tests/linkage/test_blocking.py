@@ -12,6 +12,10 @@ from hypothesis import strategies as st
 
 from linkage.blocking import BlockingRule, block, count_rule_pairs
 from linkage.errors import LinkageError
+from linkage.link import with_nicknames
+from linkage.prepare import prepare_records
+from linkage.settings import LinkageSettings
+from tests.linkage.conftest import make_records
 
 
 def frame(a, b, sources=None):
@@ -75,12 +79,6 @@ def test_blocks_over_the_size_cap_are_left_out_and_counted():
 
 
 def test_the_default_rules_pair_a_nickname_after_a_house_move_with_no_date_of_birth():
-    from linkage.link import with_nicknames
-    from linkage.prepare import prepare_records
-    from linkage.settings import LinkageSettings
-
-    from .conftest import make_records
-
     records = make_records(
         [
             {"source": "school", "key": "contact", "given": "Bob", "family": "Lee", "postcode": "BD7 1AA"},

@@ -5,23 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linkage.model import ModelParameters
 from linkage.scoring import REST, Graded, total_weight, weight_terms
+from tests.linkage.conftest import small_model
 
-# person comparisons: given_name (missing, exact, different), shared_child (no stated
-# children, same parent role, parent or carer, parents of different people)
-# context: family_name (missing, exact, different)
-PARAMS = ModelParameters(
-    comparisons=["given_name", "shared_child"],
-    context=["family_name"],
-    m=[np.array([1.0, 0.9, 0.1]), np.array([1.0, 0.87, 0.001, 0.129])],
-    u_random=[np.array([1.0, 0.01, 0.99]), np.array([1.0, 0.001, 0.001, 0.998])],
-    lam=np.array([0.25, 0.06, 0.07]),
-    u=[np.tile([1.0, 0.01, 0.99], (3, 1)), np.tile([1.0, 0.001, 0.001, 0.998], (3, 1))],
-    m_context=[np.array([1.0, 0.95, 0.05])],
-    u_context=[np.array([1.0, 0.01, 0.99])],
-    lam_rest=0.0003,
-)
+PARAMS = small_model()
 
 
 def _family_term(shared_child: int, family: int, stratum: int = REST) -> float:
