@@ -431,20 +431,6 @@ class ExactLevel(Level):
 
 
 @dataclass(frozen=True)
-class AnyExactLevel(Level):
-    """Any of several columns equal (e.g. same UPRN, or same address line)."""
-
-    columns: tuple[str, ...] = ()
-    kind: ClassVar[str] = "any_exact"
-
-    def applies(self, v: PairView) -> np.ndarray:
-        out = np.zeros(len(v), dtype=bool)
-        for col in self.columns:
-            out |= v.equal(col)
-        return out
-
-
-@dataclass(frozen=True)
 class SamePropertyLevel(Level):
     """The same UPRN or address line; or the same house number and street (``address_key``)
     with no postcode that disagrees. A street or block name recurs across a town ("FLAT 36

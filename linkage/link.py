@@ -332,12 +332,18 @@ def prepare_inputs(records: pd.DataFrame, stated_relationships: pd.DataFrame | N
     return LinkInputs(records, prepared, position, keys, (position[apart[0]], position[apart[1]]))
 
 
+def stated_parents(scorer: PairScorer) -> np.ndarray:
+    """True per distinct record a source states is a parent or carer of someone (the
+    scorer's cached flags, which grading the relational comparisons reads too)."""
+    none = np.zeros(0, dtype=np.int64)
+    return scorer.view(none, none).record_has_list("children_any")
+
+
 def _regrade_relational(scorer: PairScorer, graded: Graded, left: np.ndarray, right: np.ndarray) -> Graded:
     """``graded`` with the relational comparisons graded again, now the records have their
     stated children. Only pairs with a stated child on either side can change: without one,
     every relational comparison is at its null level, as the first pass graded it."""
-    listed = scorer.prepared["children_any"].to_numpy(dtype=object)
-    has = np.fromiter((len(x) > 0 for x in listed), dtype=bool, count=len(listed))
+    has = stated_parents(scorer)
     rows = np.flatnonzero(has[left] | has[right])
     view = scorer.view(left[rows], right[rows])
     levels = graded.levels.copy()

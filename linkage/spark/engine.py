@@ -47,6 +47,7 @@ from linkage.link import (
     add_relational_columns,
     labelled_positions,
     prepare_inputs,
+    stated_parents,
     uses_relational,
     with_nicknames,
 )
@@ -256,13 +257,13 @@ class _Run:
         return graded.mapInPandas(_scorer(self.share(ctx), full=full), schema)
 
 
-def _relational_frame(spark: SparkSession, prepared: pd.DataFrame) -> tuple[pd.DataFrame, DataFrame]:
+def _relational_frame(spark: SparkSession, scorer: PairScorer) -> tuple[pd.DataFrame, DataFrame]:
     """The relational columns of the records a source states are the parent of someone
     (``pos`` and the lists), in pandas and in Spark."""
     from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
 
-    has = np.fromiter((len(x) > 0 for x in prepared["children_any"]), dtype=bool, count=len(prepared))
-    frame = prepared.loc[has, list(RELATIONAL_COLUMNS)].reset_index(drop=True)
+    has = stated_parents(scorer)
+    frame = scorer.prepared.loc[has, list(RELATIONAL_COLUMNS)].reset_index(drop=True)
     frame.insert(0, "pos", np.flatnonzero(has).astype(np.int64))
     schema = StructType(
         [StructField("pos", LongType())]
@@ -329,7 +330,7 @@ def _relational_pass(
     """
     from pyspark.sql import functions as F
 
-    frame, rel = _relational_frame(run.spark, scorer.prepared)
+    frame, rel = _relational_frame(run.spark, scorer)
     rel = run.keep(rel)
     if run.records is not None:
         run.relational = run.share(frame)
