@@ -751,7 +751,9 @@ class Comparison:
     ``tf_column`` names the column whose value frequencies adjust the weight of the
     ``tf_levels`` (term-frequency adjustment: agreeing on a rare name is stronger evidence).
     A ``check`` only weighs against a match (its weights are capped at 0): what it finds in
-    agreement, other comparisons have already counted.
+    agreement, other comparisons have already counted. ``same_value_levels`` are those at
+    which the two values are one (a nickname, a close spelling): for given names, where what
+    the name says about sex and age is shared (:mod:`linkage.name_ties`).
     """
 
     name: str
@@ -760,6 +762,7 @@ class Comparison:
     tf_levels: tuple[int, ...] = ()
     preset: Mapping[str, Any] = field(default_factory=dict)
     check: bool = False
+    same_value_levels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.levels) < 2 or not isinstance(self.levels[-1], ElseLevel):
@@ -807,6 +810,7 @@ def given_name(*, close: float = 0.92, fuzzy: float = 0.85) -> Comparison:
         tf_column="given",
         tf_levels=(1, 2),
         preset={"preset": "given_name", "close": close, "fuzzy": fuzzy},
+        same_value_levels=(1, 2, 4, 5),
     )
 
 

@@ -7,6 +7,7 @@ agree to the last bit.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -16,7 +17,9 @@ import pandas as pd
 from linkage.blocking import BlockingRule, _capped, _key_codes
 from linkage.comparisons import PairView, known_births
 from linkage.model import ModelParameters
+from linkage.name_ties import NameTies, name_tie_adjustments, name_ties
 from linkage.scoring import (
+    REST,
     Graded,
     grade_pairs,
     probability,
@@ -81,6 +84,12 @@ class PairScorer:
                 self.frequencies[comp.tf_column] = share
                 self.tf_base[comp.name] = float((share**2).sum())
 
+    @functools.cached_property
+    def ties(self) -> NameTies | None:
+        """What a shared given name says about sex and age, counted over the prepared records
+        when first needed (a batch of Spark's is given those of all records instead)."""
+        return name_ties(self.prepared, dict(self.settings.model.given_name_ties))
+
     def forget(self, columns: tuple[str, ...] | list[str]) -> None:
         """Drop cached per-record values of ``columns`` (their contents were replaced)."""
         for name in list(self._codes):
@@ -128,11 +137,13 @@ class PairScorer:
             for level in comp.levels[:-1]:  # each level, not only up to the first that applies
                 level.applies(one)
         graded = grade_pairs(one, comparisons, context, np.zeros(1, dtype=bool))
-        self._tf(one, graded)
+        self.adjustments(one, graded)
         self.conflicts(one, graded)
 
-    def _tf(self, view: PairView, graded: Graded) -> dict[str, np.ndarray]:
-        return tf_adjustments(
+    def adjustments(self, view: PairView, graded: Graded) -> dict[str, np.ndarray]:
+        """Term-frequency adjustments, then those for what a shared given name already says
+        (:mod:`linkage.name_ties`), by name."""
+        tf = tf_adjustments(
             view,
             graded,
             self.settings.comparisons,
@@ -142,6 +153,9 @@ class PairScorer:
             self.settings.model.term_frequency,
             self.settings.model.max_tf_adjustment,
         )
+        comparisons = self.settings.comparisons
+        ties = name_tie_adjustments(view, graded.levels, graded.strata, comparisons, self.ties, REST)
+        return {**tf, **ties}
 
     def conflicts(self, view: PairView, graded: Graded) -> np.ndarray:
         """Two valid identifiers that differ, or real dates of birth far apart and not a typo."""
@@ -205,7 +219,7 @@ class PairScorer:
         def score_part(part: slice, threads: int) -> None:
             share = _part(view, part, threads)
             some = Graded(graded.levels[part], graded.context_levels[part], graded.strata[part])
-            part_terms = weight_terms(params, some, self._tf(share, some))
+            part_terms = weight_terms(params, some, self.adjustments(share, some))
             part_conflict = self.conflicts(share, some)
             with lock:  # every slice gives the terms in one order: the sum is the same bits
                 for name, values in part_terms.items():

@@ -2,7 +2,8 @@
 
 A pair's match weight (in bits) is the sum of: the prior of its stratum, log2(m/u) of
 each person comparison's level (u of that stratum), and, outside the household strata,
-log2(m/u) of the family name and location levels and the term-frequency adjustments
+log2(m/u) of the family name and location levels, the term-frequency adjustments and
+what a shared given name already says about sex and age (:mod:`linkage.name_ties`)
 (a family name that disagrees weighs nothing for two records stated as the same parent of
 one person: :data:`linkage.model.EXCUSING_LEVEL`).
 :func:`weight_terms` keeps every term apart, so an explanation sums to exactly the match

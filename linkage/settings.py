@@ -14,6 +14,7 @@ from ingest.errors import SettingsError
 from linkage.blocking import LINK_TYPES, BlockingRule
 from linkage.comparisons import Comparison, comparison_from_dict
 from linkage.model import ModelParameters
+from linkage.name_ties import TIE_KINDS
 
 __all__ = ["DEFAULT_SETTINGS_PATH", "ClusteringSettings", "LinkageSettings", "ModelSettings"]
 
@@ -39,6 +40,13 @@ class ModelSettings:
     random_pairs: int = 1_000_000
     term_frequency: tuple[str, ...] = ("given_name", "family_name")
     max_tf_adjustment: float = 6.0
+    #: Comparisons whose agreement is weighed among bearers of the same given name, and the
+    #: kind of tie (``sex``, ``birth_year``): see :mod:`linkage.name_ties`.
+    given_name_ties: tuple[tuple[str, str], ...] = (
+        ("sex", "sex"),
+        ("dob", "birth_year"),
+        ("dob_estimated", "birth_year"),
+    )
 
     @classmethod
     def from_dict(cls, d: Any) -> ModelSettings:
@@ -51,6 +59,7 @@ class ModelSettings:
             random_pairs=int(d.get("random_pairs", base.random_pairs)),
             term_frequency=tuple(d.get("term_frequency", base.term_frequency)),
             max_tf_adjustment=float(d.get("max_tf_adjustment", base.max_tf_adjustment)),
+            given_name_ties=_ties(d.get("given_name_ties", dict(base.given_name_ties))),
         )
         if out.em_max_iterations < 1 or out.random_pairs < 1000:
             raise SettingsError("model: em_max_iterations must be >= 1 and random_pairs >= 1000")
@@ -64,7 +73,20 @@ class ModelSettings:
             "random_pairs": self.random_pairs,
             "term_frequency": list(self.term_frequency),
             "max_tf_adjustment": self.max_tf_adjustment,
+            "given_name_ties": dict(self.given_name_ties),
         }
+
+
+def _ties(d: Any) -> tuple[tuple[str, str], ...]:
+    """``model.given_name_ties``: a mapping of comparison name to kind of tie."""
+    if d is None:
+        return ()
+    if not isinstance(d, Mapping):
+        raise SettingsError("model.given_name_ties: expected a mapping of comparison name to kind")
+    bad = sorted(str(k) for k, v in d.items() if v not in TIE_KINDS)
+    if bad:
+        raise SettingsError(f"model.given_name_ties: unknown kind for {bad}; allowed: {sorted(TIE_KINDS)}")
+    return tuple((str(k), str(v)) for k, v in d.items())
 
 
 @dataclass(frozen=True)

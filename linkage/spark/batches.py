@@ -32,8 +32,9 @@ import pandas as pd
 from linkage.comparisons import InitialLevel, PairView
 from linkage.link import RELATIONAL_COLUMNS
 from linkage.model import ModelParameters
+from linkage.name_ties import NameTies, tie_term
 from linkage.scorer import PairScorer, household_rules
-from linkage.scoring import Graded, grade_pairs, probability, tf_adjustments, total_weight, weight_terms
+from linkage.scoring import Graded, grade_pairs, probability, total_weight, weight_terms
 from linkage.settings import LinkageSettings
 
 __all__ = [
@@ -122,6 +123,7 @@ class BatchContext:
     list_columns: tuple[str, ...]
     params: ModelParameters | None = None
     tf: tuple[str, ...] = field(default=())
+    ties: NameTies | None = None
     token: str = ""  # names the run's records in a worker's cache (records broadcast)
 
     @property
@@ -131,12 +133,16 @@ class BatchContext:
 
 
 def tf_names(
-    settings: LinkageSettings, frequencies: Mapping[str, pd.Series], tf_base: Mapping[str, float]
+    settings: LinkageSettings,
+    frequencies: Mapping[str, pd.Series],
+    tf_base: Mapping[str, float],
+    ties: NameTies | None = None,
 ) -> tuple[str, ...]:
-    """The comparisons that get a term-frequency adjustment, in the order
-    :func:`linkage.scoring.tf_adjustments` makes them."""
+    """The adjustments a match weight gets, in the order
+    :meth:`linkage.scorer.PairScorer.adjustments` makes them: term frequencies, then ties to
+    the given name."""
     enabled = settings.model.term_frequency
-    return tuple(
+    tf = tuple(
         c.name
         for c in (*settings.comparisons, *settings.context)
         if c.name in enabled
@@ -145,6 +151,13 @@ def tf_names(
         and frequencies.get(c.tf_column) is not None
         and c.name in tf_base
     )
+    names = [c.name for c in settings.comparisons]
+    tied = (
+        ()
+        if ties is None or "given_name" not in names
+        else tuple(tie_term(c.name) for c in settings.comparisons if c.name in ties.comparisons)
+    )
+    return tf + tied
 
 
 def term_names(settings: LinkageSettings, tf: Sequence[str]) -> list[str]:
@@ -203,6 +216,7 @@ def records_scorer(
     if entry is None:
         _WORKER_RECORDS.clear()  # an earlier run's records: free them
         scorer = PairScorer(records(), ctx.settings, set(ctx.nicknames), threads=1)  # one task, one core
+        scorer.ties = ctx.ties  # counted over all records' columns, not only those shipped
         entry = _WORKER_RECORDS[ctx.token] = _WorkerRecords(scorer)
     if relational is not None and entry.relational != relational_key:
         with_relational(entry.scorer.prepared, relational())
@@ -234,6 +248,7 @@ def batch_view(batch: pd.DataFrame, ctx: BatchContext) -> tuple[PairScorer, Pair
     # the frequencies of all records, not of this batch's
     scorer.frequencies = dict(ctx.frequencies)
     scorer.tf_base = dict(ctx.tf_base)
+    scorer.ties = ctx.ties
     view = scorer.view(np.arange(k, dtype=np.int64), np.arange(k, 2 * k, dtype=np.int64))
     return scorer, view
 
@@ -255,16 +270,7 @@ def grade_batch(batch: pd.DataFrame, ctx: BatchContext, scorer: PairScorer | Non
         scorer, view = batch_view(batch, ctx)
         enumerated = batch["enumerated"].to_numpy(dtype=bool)
         graded = grade_pairs(view, settings.comparisons, settings.context, enumerated)
-    tf = tf_adjustments(
-        view,
-        graded,
-        settings.comparisons,
-        settings.context,
-        scorer.frequencies,
-        scorer.tf_base,
-        settings.model.term_frequency,
-        settings.model.max_tf_adjustment,
-    )
+    tf = scorer.adjustments(view, graded)
     conflict = scorer.conflicts(view, graded)
     out = pd.DataFrame({c: batch[c].to_numpy() for c in KEY_COLUMNS})
     for j, c in enumerate(settings.context):

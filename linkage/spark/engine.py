@@ -644,7 +644,8 @@ def _link(
         tf_base=dict(scorer.tf_base),
         columns=columns,
         list_columns=(),
-        tf=tf_names(settings, scorer.frequencies, scorer.tf_base),
+        tf=tf_names(settings, scorer.frequencies, scorer.tf_base, scorer.ties),
+        ties=scorer.ties,
         token=uuid.uuid4().hex,
     )
     lap("prepare")
