@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist, extractOne
 
@@ -109,6 +111,31 @@ def _spread(offsets: np.ndarray, items: np.ndarray, rows: np.ndarray) -> tuple[n
 
 # One empty set for every view without nicknames: caches are keyed by the set's identity.
 _NO_NICKNAMES: set[tuple[str, str]] = set()
+
+
+def _joint_items(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """(list sizes per column, item codes of all columns in one code space, bounds of each
+    column's items) of list columns; a cell that is not a list is empty, a null item -1."""
+    try:  # text items: Arrow flattens and encodes them without a Python call per record
+        arrays = [
+            pa.array(c.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True) for c in columns
+        ]
+        sizes = [
+            a.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64) for a in arrays
+        ]
+        flat = [a.flatten() for a in arrays]
+        encoded = pc.dictionary_encode(pa.concat_arrays(flat))
+        codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+        return sizes, codes, np.cumsum([0, *(len(f) for f in flat)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # items of another type
+        pass
+    sizes, items = [], []
+    for column in columns:
+        held = [x if _is_list(x) else () for x in column.to_numpy(dtype=object).tolist()]
+        sizes.append(np.fromiter((len(x) for x in held), np.int64, len(held)))
+        items.append(list(itertools.chain.from_iterable(held)))
+    codes, _ = pd.factorize(pd.Series(list(itertools.chain(*items)), dtype=object))
+    return sizes, codes.astype(np.int64), np.cumsum([0, *(len(f) for f in items)])
 
 
 class PairView:
@@ -342,16 +369,9 @@ class PairView:
         pair = sorted((col, other))
         name = f"#items|{pair[0]}|{pair[1]}"
         if f"{name}|0" not in self._codes:
-            sizes, flat = [], []
-            for c in dict.fromkeys(pair):  # a column with itself: read once
-                lists = self.prepared[c].to_numpy(dtype=object)
-                held = [x if _is_list(x) else () for x in lists.tolist()]
-                sizes.append(np.fromiter((len(x) for x in held), np.int64, len(held)))
-                flat.append(list(itertools.chain.from_iterable(held)))
-            codes, _ = pd.factorize(pd.Series(list(itertools.chain(*flat)), dtype=object))
-            bounds = np.cumsum([0, *(len(f) for f in flat)])
+            sizes, codes, bounds = _joint_items([self.prepared[c] for c in dict.fromkeys(pair)])
             for i in (1, 0):  # the entry looked up first is made last: a thread that finds it finds both
-                j = min(i, len(flat) - 1)
+                j = min(i, len(sizes) - 1)
                 part = codes[bounds[j] : bounds[j + 1]].astype(np.int64)
                 self._codes[f"{name}|{i}"] = (np.r_[0, np.cumsum(sizes[j])], part)
         first, second = self._codes[f"{name}|0"], self._codes[f"{name}|1"]

@@ -212,9 +212,8 @@ def _age_bounds(records: pd.DataFrame, stated: pd.DataFrame | None) -> AgeBounds
         return pd.Series(kind).map(table).fillna(default).to_numpy(dtype=float) * year
 
     gap, oldest = years(_GENERATION_YEARS), years(_MAX_GENERATION_YEARS)
-    usual = pd.Series(kind).map(_USUAL_GENERATION_YEARS)
-    usual_young = usual.str[0].to_numpy(dtype=float) * year
-    usual_old = usual.str[1].to_numpy(dtype=float) * year
+    usual_young = years({k: young for k, (young, _) in _USUAL_GENERATION_YEARS.items()})
+    usual_old = years({k: old for k, (_, old) in _USUAL_GENERATION_YEARS.items()})
 
     def tightest(parts: list[pd.Series], latest: bool) -> pd.Series:
         joined = pd.concat(parts).groupby(level=0)
