@@ -14,6 +14,8 @@ import hmac
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["assign_ids", "keyed_hash", "new_id"]
 
@@ -38,16 +40,26 @@ def new_id(
         salt += 1
 
 
+def _first_choices(prefix: str, seed_texts: list[str], key: bytes) -> list[str]:
+    """What :func:`new_id` tries first for each seed text (salt 0), by the one-shot HMAC."""
+    return [
+        f"{prefix}{hmac.digest(key, f'{text}#0'.encode(), 'sha256').hex()[:12].upper()}"
+        for text in seed_texts
+    ]
+
+
 def keyed_hash(key: bytes) -> hmac.HMAC:
     """HMAC-SHA256 with ``key``, ready to be copied per id (the key is hashed once)."""
     return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _first_key_per_cluster(keys: np.ndarray, labels: np.ndarray) -> pd.Series:
-    """The smallest record key of every cluster (one C-level sort, no Python call per cluster)."""
+    """The smallest record key of every cluster (the text ranked once by Arrow, then one
+    integer sort; no Python call per cluster)."""
     if len(keys) == 0:
         return pd.Series(dtype=object)
-    order = np.lexsort((keys, labels))
+    rank = np.asarray(pc.rank(pa.array(keys, type=pa.string()), sort_keys="ascending", tiebreaker="first"))
+    order = np.lexsort((rank, labels))
     sorted_labels = labels[order]
     first = order[np.r_[True, sorted_labels[1:] != sorted_labels[:-1]]]
     return pd.Series(keys[first].astype(object), index=labels[first])
@@ -92,12 +104,17 @@ def assign_ids(
         split = links[id_column].duplicated(keep=False)  # old ids spread over several clusters
         per_cluster = links[merged].groupby("cluster")[id_column].agg(sorted)
         per_old = links[split].groupby(id_column)["cluster"].agg(sorted)
+    fresh = [
+        (c, str(f))
+        for c, f in zip(first_key.index.tolist(), first_key.tolist(), strict=True)
+        if c not in assigned
+    ]
     keyed = keyed_hash(key)
-    for cluster, first in zip(first_key.index.tolist(), first_key.tolist(), strict=True):
-        if cluster not in assigned:
-            pid = new_id(prefix, str(first), taken, keyed=keyed)
-            assigned[cluster] = pid
-            taken.add(pid)
+    for (cluster, first), pid in zip(fresh, _first_choices(prefix, [f for _, f in fresh], key), strict=True):
+        if pid in taken:  # a collision (1 in 2**48 per pair): salt it, as new_id does
+            pid = new_id(prefix, first, taken, keyed=keyed)
+        assigned[cluster] = pid
+        taken.add(pid)
     if previous is not None and len(previous):
         sizes = frame["cluster"].value_counts()
         for cluster, olds in zip(per_cluster.index.tolist(), per_cluster.tolist(), strict=True):
