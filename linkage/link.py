@@ -706,6 +706,7 @@ def link_records(
 
     say(f"blocking {len(prepared):,} distinct records")
     rules = [*household_rules(settings.household_block_size), *settings.rules]
+    n_household_rules = len(rules) - len(settings.rules)
     blocked = block(
         prepared,
         rules,
@@ -727,7 +728,8 @@ def link_records(
         if pass_no == 1:
             say(f"comparing {len(left):,} candidate pairs")
             view = scorer.view(left, right)
-            graded = scorer.grade(view)
+            # the household rules run first: a pair shares a household block when one found it
+            graded = scorer.grade(view, enumerated=rule < n_household_rules)
             if train:
                 random_pairs = _random_graded(scorer, settings, rng)
         else:

@@ -106,10 +106,17 @@ class PairScorer:
             out |= (codes[left] >= 0) & (codes[left] == codes[right])
         return out
 
-    def grade(self, view: PairView, *, household: bool = True) -> Graded:
-        """Levels and strata of the pairs of ``view`` (shared out over threads when there are many)."""
+    def grade(
+        self, view: PairView, *, household: bool = True, enumerated: np.ndarray | None = None
+    ) -> Graded:
+        """Levels and strata of the pairs of ``view`` (shared out over threads when there are many).
+
+        ``enumerated``: which pairs share a household block, when the caller knows (blocking
+        finds those pairs with its household rules first); else looked up, or (``household``
+        False) none."""
         comparisons, context = self.settings.comparisons, self.settings.context
-        enumerated = self.enumerated(view.left, view.right) if household else np.zeros(len(view), bool)
+        if enumerated is None:
+            enumerated = self.enumerated(view.left, view.right) if household else np.zeros(len(view), bool)
         n = len(view)
         out = Graded(
             np.empty((n, len(comparisons)), dtype=np.int8),
