@@ -165,10 +165,8 @@ def run_kinlink(records: pd.DataFrame, dataset: Dataset, seed: int) -> Outcome:
     result = link_records(records, settings=settings, stated_relationships=stated, seed=seed)
     link_s = time.perf_counter() - start
     person_index = pd.DataFrame(result.person_index)[["record_key", "person_id"]]
-    candidate_pairs = None
-    pairs_table = getattr(result, "pairs", None)
-    if pairs_table is not None:
-        candidate_pairs = len(pairs_table)
+    # every pair compared (result.pairs keeps only those worth keeping)
+    candidate_pairs = result.facts.get("candidate_pairs")
     return Outcome(
         clusters=person_index,
         candidate_pairs=candidate_pairs,
