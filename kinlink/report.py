@@ -167,6 +167,7 @@ def explain_stored_pair(
     or its :func:`model_levels` table (``kinlink.link_frames(...)["model"]``).
     """
     from linkage.model import HOUSEHOLD_STRATA, STRATUM_LABELS
+    from linkage.name_ties import adjustment_label
     from linkage.scoring import probability
 
     if isinstance(model, pd.DataFrame):
@@ -186,7 +187,7 @@ def explain_stored_pair(
         if term == "prior":
             level = f"stratum {stratum}: {STRATUM_LABELS.get(stratum, stratum)}"
         elif term.startswith("tf_"):
-            level = "term-frequency adjustment"
+            level = adjustment_label(term)
         elif term in labels and f"level_{term}" in pair:
             index = int(pair[f"level_{term}"])
             names = labels[term]

@@ -10,6 +10,7 @@ import pandas as pd
 from linkage.errors import LinkageError
 from linkage.link import add_relational_columns, prepare_for_linkage, uses_relational, with_nicknames
 from linkage.model import HOUSEHOLD_STRATA, STRATUM_LABELS
+from linkage.name_ties import adjustment_label
 from linkage.scorer import PairScorer
 from linkage.scoring import probability
 from linkage.settings import LinkageSettings
@@ -27,7 +28,8 @@ def explain_pair(
 ) -> pd.DataFrame:
     """The terms of one pair's match weight under a trained model, in order, with a running total.
 
-    Columns: ``term`` (prior, then each comparison, then term-frequency adjustments),
+    Columns: ``term`` (prior, then each comparison, then term-frequency adjustments and
+    given-name ties),
     ``level`` (what was seen), ``weight`` (bits), ``cumulative`` (bits) and ``probability``
     (of the running total). The weights sum to the pair's match weight.
 
@@ -67,7 +69,7 @@ def explain_pair(
         if term == "prior":
             level = f"stratum {code}: {STRATUM_LABELS[code]}"
         elif term.startswith("tf_"):
-            level = "term-frequency adjustment"
+            level = adjustment_label(term)
         else:
             level = labels.get(term, "")
             if stratum < len(HOUSEHOLD_STRATA) and term in {c.name for c in settings.context}:

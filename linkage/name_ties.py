@@ -28,7 +28,15 @@ import pandas as pd
 
 from linkage.comparisons import Comparison, PairView
 
-__all__ = ["BIRTH_WINDOW_YEARS", "TIE_KINDS", "NameTies", "name_tie_adjustments", "name_ties", "tie_term"]
+__all__ = [
+    "BIRTH_WINDOW_YEARS",
+    "TIE_KINDS",
+    "NameTies",
+    "adjustment_label",
+    "name_tie_adjustments",
+    "name_ties",
+    "tie_term",
+]
 
 #: Years apart within which two births count as close ("estimated from age, within 731 days").
 BIRTH_WINDOW_YEARS = 2
@@ -37,6 +45,7 @@ SMOOTHING_PAIRS = 20.0
 #: The prepared column each kind of tie reads.
 TIE_KINDS = {"sex": "sex", "birth_year": "birth_year"}
 _GIVEN, _FAMILY = "given", "family"
+_TIE_SUFFIX = "_by_given_name"
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,14 @@ class NameTies:
 
 def tie_term(comparison: str) -> str:
     """Name of the weight term of ``comparison``'s adjustment for the given name."""
-    return f"{comparison}_by_given_name"
+    return f"{comparison}{_TIE_SUFFIX}"
+
+
+def adjustment_label(term: str) -> str:
+    """How an explanation labels an adjustment term (``tf_...``) of a match weight."""
+    if term.endswith(_TIE_SUFFIX):
+        return "less: the shared given name already says this"
+    return "term-frequency adjustment"
 
 
 def _pair_counts(group: np.ndarray, values: np.ndarray, window: int | None) -> np.ndarray:

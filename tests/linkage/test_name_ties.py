@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ingest.errors import SettingsError
 from linkage.link import prepare_for_linkage
-from linkage.name_ties import name_tie_adjustments, name_ties, tie_term
+from linkage.name_ties import adjustment_label, name_tie_adjustments, name_ties, tie_term
 from linkage.prepare import prepare_records
 from linkage.scorer import PairScorer
 from linkage.scoring import REST
@@ -152,3 +152,8 @@ def test_settings_name_the_tied_comparisons_and_refuse_an_unknown_kind():
     assert ModelSettings.from_dict({"given_name_ties": {}}).given_name_ties == ()
     with pytest.raises(SettingsError, match="unknown kind"):
         ModelSettings.from_dict({"given_name_ties": {"sex": "height"}})
+
+
+def test_an_explanation_says_what_a_tie_is():
+    assert adjustment_label("tf_given_name") == "term-frequency adjustment"
+    assert "given name already says" in adjustment_label(f"tf_{tie_term('sex')}")
