@@ -109,7 +109,8 @@ def waterfall_chart(
     )
     total = float(table["cumulative"].iloc[-1])
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set_xlabel("match weight (bits); green adds, hatched red takes away")
+    # two lines: the long level labels leave the axes narrower than one line of this
+    ax.set_xlabel("match weight (bits)\ngreen adds, hatched red takes away")
     ax.set_title(
         f"{title}\nmatch weight {total:.1f} bits, probability {probability(np.array([total]))[0]:.4f}",
         fontsize=10,
