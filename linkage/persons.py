@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["build_persons"]
 
@@ -63,7 +65,7 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
         r = r.assign(person_id=index["person_id"].to_numpy())
     else:
         r = r.merge(index, on="record_key", how="inner")
-    person, people = pd.factorize(r["person_id"], sort=True)
+    person, people = _sorted_codes(r["person_id"].to_numpy(dtype=object))
     n = len(people)
     estimated = r["dob_estimated"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     real_dob = r["dob"].where(~estimated)
@@ -86,6 +88,19 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     sources = sources.sort_values(["p", "s"])
     out["sources"] = _lists_by(sources["p"].to_numpy(), sources["s"].to_numpy()).reindex(range(n)).to_numpy()
     out["record_count"] = np.bincount(person, minlength=n)
-    confidence = person_index.groupby("person_id")["cluster_confidence"].min()
-    out["cluster_confidence"] = confidence.reindex(out["person_id"]).to_numpy()
+    at = person if aligned else pd.Index(people).get_indexer(person_index["person_id"].to_numpy(dtype=object))
+    confidence = np.full(n, np.nan)
+    seen = at >= 0
+    np.fmin.at(confidence, at[seen], person_index["cluster_confidence"].to_numpy(dtype=float)[seen])
+    out["cluster_confidence"] = confidence  # the least confident of each person's records
     return out
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` for text: hashed, then only the distinct values
+    sorted (by Arrow), not every record's."""
+    codes, uniques = pd.factorize(values)
+    order = np.asarray(pc.array_sort_indices(pa.array(np.asarray(uniques, dtype=object), type=pa.string())))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], np.asarray(uniques, dtype=object)[order]
