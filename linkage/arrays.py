@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["member", "sorted_unique"]
+__all__ = ["member", "sorted_codes", "sorted_unique"]
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -33,3 +35,14 @@ def member(values: np.ndarray, allowed: np.ndarray, *, allowed_sorted: bool = Fa
         at = np.minimum(np.searchsorted(allowed, values), len(allowed) - 1)
         return allowed[at] == values
     return pd.Series(values).isin(allowed).to_numpy()
+
+
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` for text: hashed, then only the distinct values
+    sorted (by Arrow), not every row's."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.asarray(pc.array_sort_indices(pa.array(uniques, type=pa.string())), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques[order]

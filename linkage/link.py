@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingest.schema import RECORDS
-from linkage.arrays import member, sorted_unique
+from linkage.arrays import member, sorted_codes, sorted_unique
 from linkage.blocking import block
 from linkage.clustering import Clusters, cluster_pairs
 from linkage.comparisons import RELATIONAL_COMPARISONS
@@ -573,13 +571,9 @@ def add_relational_columns(
         """Each record's distinct values, sorted (one integer sort; the text sorted once, by Arrow)."""
         out = np.empty(n, dtype=object)
         out.fill([])
-        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+        codes, uniques = sorted_codes(values.to_numpy(dtype=object))
         if len(uniques) == 0:
             return out
-        order = pc.array_sort_indices(pa.array(uniques, type=pa.string())).to_numpy()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        codes, uniques = rank[codes], uniques[order]
         width = np.int64(len(uniques))
         key = sorted_unique(frame["rep"].to_numpy(dtype=np.int64) * width + codes)
         grouped = _lists_by(key // width, np.asarray(uniques, dtype=object)[key % width])

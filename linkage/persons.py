@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from linkage.arrays import sorted_codes
 
 __all__ = ["build_persons"]
 
@@ -65,7 +65,7 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
         r = r.assign(person_id=index["person_id"].to_numpy())
     else:
         r = r.merge(index, on="record_key", how="inner")
-    person, people = _sorted_codes(r["person_id"].to_numpy(dtype=object))
+    person, people = sorted_codes(r["person_id"].to_numpy(dtype=object))
     n = len(people)
     estimated = r["dob_estimated"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     real_dob = r["dob"].where(~estimated)
@@ -94,13 +94,3 @@ def build_persons(records: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataF
     np.fmin.at(confidence, at[seen], person_index["cluster_confidence"].to_numpy(dtype=float)[seen])
     out["cluster_confidence"] = confidence  # the least confident of each person's records
     return out
-
-
-def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, sort=True)`` for text: hashed, then only the distinct values
-    sorted (by Arrow), not every record's."""
-    codes, uniques = pd.factorize(values)
-    order = np.asarray(pc.array_sort_indices(pa.array(np.asarray(uniques, dtype=object), type=pa.string())))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[codes], np.asarray(uniques, dtype=object)[order]
