@@ -34,18 +34,20 @@ def new_id(
     while True:
         mac = keyed.copy()
         mac.update(f"{seed_text}#{salt}".encode())
-        candidate = f"{prefix}{mac.hexdigest()[:12].upper()}"
+        candidate = _id_of(prefix, mac.digest())
         if candidate not in taken:
             return candidate
         salt += 1
 
 
+def _id_of(prefix: str, digest: bytes) -> str:
+    """An id: ``prefix`` and the first 12 hex digits of a keyed hash."""
+    return f"{prefix}{digest.hex()[:12].upper()}"
+
+
 def _first_choices(prefix: str, seed_texts: list[str], key: bytes) -> list[str]:
     """What :func:`new_id` tries first for each seed text (salt 0), by the one-shot HMAC."""
-    return [
-        f"{prefix}{hmac.digest(key, f'{text}#0'.encode(), 'sha256').hex()[:12].upper()}"
-        for text in seed_texts
-    ]
+    return [_id_of(prefix, hmac.digest(key, f"{text}#0".encode(), "sha256")) for text in seed_texts]
 
 
 def keyed_hash(key: bytes) -> hmac.HMAC:
