@@ -36,6 +36,7 @@ __all__ = [
     "name_tie_adjustments",
     "name_ties",
     "tie_term",
+    "tied_comparisons",
 ]
 
 #: Years apart within which two births count as close ("estimated from age, within 731 days").
@@ -59,6 +60,14 @@ class NameTies:
 def tie_term(comparison: str) -> str:
     """Name of the weight term of ``comparison``'s adjustment for the given name."""
     return f"{comparison}{_TIE_SUFFIX}"
+
+
+def tied_comparisons(comparisons: Sequence[Comparison], ties: NameTies | None) -> list[int]:
+    """Positions of the ``comparisons`` that take a tie, in order (none without a given-name
+    comparison to tie them to)."""
+    if ties is None or "given_name" not in [c.name for c in comparisons]:
+        return []
+    return [j for j, c in enumerate(comparisons) if c.name in ties.comparisons]
 
 
 def adjustment_label(term: str) -> str:
@@ -138,18 +147,16 @@ def name_tie_adjustments(
     ``same_value_levels``: exact, a nickname, a close spelling) and that agree on the tied
     comparison (any level but its null and its last). A nickname takes the mean of what
     its two forms say."""
-    names = [c.name for c in comparisons]
-    if ties is None or "given_name" not in names:
+    tied = tied_comparisons(comparisons, ties)
+    if not tied or ties is None:
         return {}
-    given = comparisons[names.index("given_name")]
+    g = [c.name for c in comparisons].index("given_name")
     left, right = view.codes(_GIVEN)
-    given_level = levels[:, names.index("given_name")]
-    one_name = (strata == rest) & np.isin(given_level, given.same_value_levels) & (left >= 0) & (right >= 0)
+    one_name = (strata == rest) & np.isin(levels[:, g], comparisons[g].same_value_levels)
+    one_name &= (left >= 0) & (right >= 0)
     out: dict[str, np.ndarray] = {}
-    for j, comp in enumerate(comparisons):
-        kind = ties.comparisons.get(comp.name)
-        if kind is None:
-            continue
+    for j in tied:
+        comp, kind = comparisons[j], ties.comparisons[comparisons[j].name]
         lv = levels[:, j]
         at = np.flatnonzero(one_name & (lv > 0) & (lv < len(comp.levels) - 1))
         adj = np.zeros(len(view), dtype=np.float64)

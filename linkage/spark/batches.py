@@ -32,7 +32,7 @@ import pandas as pd
 from linkage.comparisons import InitialLevel, PairView
 from linkage.link import RELATIONAL_COLUMNS
 from linkage.model import ModelParameters
-from linkage.name_ties import NameTies, tie_term
+from linkage.name_ties import NameTies, tie_term, tied_comparisons
 from linkage.scorer import PairScorer, household_rules
 from linkage.scoring import Graded, grade_pairs, probability, total_weight, weight_terms
 from linkage.settings import LinkageSettings
@@ -151,13 +151,8 @@ def tf_names(
         and frequencies.get(c.tf_column) is not None
         and c.name in tf_base
     )
-    names = [c.name for c in settings.comparisons]
-    tied = (
-        ()
-        if ties is None or "given_name" not in names
-        else tuple(tie_term(c.name) for c in settings.comparisons if c.name in ties.comparisons)
-    )
-    return tf + tied
+    comparisons = settings.comparisons
+    return tf + tuple(tie_term(comparisons[j].name) for j in tied_comparisons(comparisons, ties))
 
 
 def term_names(settings: LinkageSettings, tf: Sequence[str]) -> list[str]:
