@@ -15,7 +15,6 @@ of values, and every level is a numpy expression over the pairs: no Python loop 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -115,27 +114,14 @@ _NO_NICKNAMES: set[tuple[str, str]] = set()
 
 def _joint_items(columns: Sequence[pd.Series]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """(list sizes per column, item codes of all columns in one code space, bounds of each
-    column's items) of list columns; a cell that is not a list is empty, a null item -1."""
-    try:  # text items: Arrow flattens and encodes them without a Python call per record
-        arrays = [
-            pa.array(c.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True) for c in columns
-        ]
-        sizes = [
-            a.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64) for a in arrays
-        ]
-        flat = [a.flatten() for a in arrays]
-        encoded = pc.dictionary_encode(pa.concat_arrays(flat))
-        codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-        return sizes, codes, np.cumsum([0, *(len(f) for f in flat)])
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # items of another type
-        pass
-    sizes, items = [], []
-    for column in columns:
-        held = [x if _is_list(x) else () for x in column.to_numpy(dtype=object).tolist()]
-        sizes.append(np.fromiter((len(x) for x in held), np.int64, len(held)))
-        items.append(list(itertools.chain.from_iterable(held)))
-    codes, _ = pd.factorize(pd.Series(list(itertools.chain(*items)), dtype=object))
-    return sizes, codes.astype(np.int64), np.cumsum([0, *(len(f) for f in items)])
+    column's items) of list columns of text; a cell that is not a list is empty, a null
+    item -1. Arrow flattens and encodes them without a Python call per record."""
+    text = pa.list_(pa.string())
+    arrays = [pa.array(c.to_numpy(dtype=object), type=text, from_pandas=True) for c in columns]
+    sizes = [np.asarray(a.value_lengths().fill_null(0), dtype=np.int64) for a in arrays]
+    flat = [a.flatten() for a in arrays]
+    codes = np.asarray(pc.dictionary_encode(pa.concat_arrays(flat)).indices.fill_null(-1), dtype=np.int64)
+    return sizes, codes, np.cumsum([0, *(len(f) for f in flat)])
 
 
 class PairView:
